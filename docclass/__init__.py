@@ -1,0 +1,3 @@
+"""docclass: extract, detect and classify documents; jobs kept in SQLite."""
+
+__version__ = "0.1.0"

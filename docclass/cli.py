@@ -1,0 +1,197 @@
+"""Command line: ``python -m docclass classify|jobs|status|export|worker``.
+
+It uses the same database and settings as the app, so a job started here shows in the
+browser and the other way round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from docclass import export, store
+from docclass.models import JobStatus
+from docclass.settings import load_settings
+from docclass.taxonomy import TaxonomyError, load_taxonomy
+
+
+class CliError(Exception):
+    """A one-line reason printed to stderr with a non-zero exit."""
+
+
+def _runner(args: argparse.Namespace, **overrides: object):  # noqa: ANN202 - lazy import
+    from docclass.runner import Runner
+
+    if getattr(args, "workers", None):
+        overrides["workers"] = args.workers
+    return Runner(load_settings(**overrides))
+
+
+def _write(data: bytes, out: str | None) -> None:
+    if out:
+        Path(out).write_bytes(data)
+        return
+    text = data.decode("utf-8-sig")
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def _progress(db: store.Database, job_id: str, total: int, quiet: bool) -> str:
+    """Show a progress bar on stderr until the job ends; return its final status."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="doc", file=sys.stderr, disable=quiet, leave=True) as bar:
+        while True:
+            job = store.get_job(db=db, job_id=job_id, include_documents=False)
+            if job is None:
+                raise CliError(f"job {job_id} disappeared")
+            done = job.completed + job.failed
+            bar.set_postfix(failed=job.failed, refresh=False)
+            bar.update(done - bar.n)
+            if job.status not in (JobStatus.pending, JobStatus.processing):
+                return job.status
+            time.sleep(0.25)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from docclass.runner import expand_paths
+
+    try:
+        taxonomy = load_taxonomy(args.taxonomy)
+    except TaxonomyError as exc:
+        raise CliError(f"taxonomy: {exc}") from exc
+    try:
+        uploads = expand_paths(args.paths)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    if not uploads:
+        raise CliError("no files found in the given paths")
+    runner = _runner(args)
+    try:
+        job_id = runner.submit(uploads, taxonomy=taxonomy, classifier=args.classifier)
+        print(f"job {job_id}: {len(uploads)} files", file=sys.stderr)
+        status = _progress(runner.db, job_id, len(uploads), args.quiet)
+        _write(export.export_job(db=runner.db, job_id=job_id, fmt=args.format), args.out)
+    except KeyboardInterrupt:
+        raise CliError(
+            "interrupted: the job stays in the database; `python -m docclass worker` finishes it"
+        ) from None
+    finally:
+        runner.shutdown(wait=False)
+    if status != JobStatus.completed:
+        raise CliError(f"job {job_id} ended {status}")
+    return 0
+
+
+def _db() -> store.Database:
+    return store.Database(load_settings().database_url)
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    db = _db()
+    listing = store.list_jobs(db=db, statuses=args.status or None, limit=args.limit)
+    if args.json:
+        print(listing.model_dump_json(indent=2))
+        return 0
+    progress = store.job_progress(db=db, job_ids=[j.job_id for j in listing.jobs])
+    print(f"{'job_id':32}  {'status':10}  {'files':>5}  {'done':>5}  {'failed':>6}  "
+          f"{'progress':>8}  created")
+    for j in listing.jobs:
+        print(
+            f"{j.job_id:32}  {j.status:10}  {j.total_files:>5}  {j.completed:>5}  "
+            f"{j.failed:>6}  {progress.get(j.job_id, 0):>7.0f}%  {j.created_at:%Y-%m-%d %H:%M:%S}"
+        )
+    print(f"{listing.total} jobs", file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    job = store.get_job(db=_db(), job_id=args.job_id)
+    if job is None:
+        raise CliError(f"no job {args.job_id}")
+    print(job.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        data = export.export_job(db=_db(), job_id=args.job_id, fmt=args.format)
+    except KeyError as exc:
+        raise CliError(f"no job {args.job_id}") from exc
+    _write(data, args.out)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    runner = _runner(args)
+    print(f"worker {runner.owner}: {runner.settings.workers} threads", file=sys.stderr)
+    try:
+        if args.exit_when_idle:
+            runner.wait_idle()
+        else:
+            while True:
+                runner.kick()
+                time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.shutdown(wait=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m docclass", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("classify", help="classify files and folders as one job")
+    p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("--taxonomy", help="built-in name (default, sensitivity) or a TOML file")
+    p.add_argument("--classifier", choices=["local", "openai", "auto"], default=None)
+    p.add_argument("--workers", type=int, help="worker threads (DOCCLASS_WORKERS)")
+    p.add_argument("--out", help="write results here instead of stdout")
+    p.add_argument("--format", choices=export.FORMATS, default="csv")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("jobs", help="list jobs, newest first")
+    p.add_argument("--status", action="append", choices=[s.value for s in JobStatus])
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true", help="print the list_jobs JSON shape")
+    p.set_defaults(func=cmd_jobs)
+
+    p = sub.add_parser("status", help="print a job's status as JSON")
+    p.add_argument("job_id")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("export", help="write a job's results")
+    p.add_argument("job_id")
+    p.add_argument("--format", choices=export.FORMATS, default="csv")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("worker", help="process unfinished jobs in the foreground")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
+    p.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except (CliError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,113 @@
+"""Export a job's results as CSV (Excel-safe) or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from docclass import store
+from docclass.detectors import DETECTORS
+from docclass.models import Document
+
+FORMATS = ("csv", "json")
+TOP_N = 3
+DETECTOR_COLUMNS = [f"{name}_count" for name in DETECTORS]
+COLUMNS = [
+    "job_id",
+    "doc_id",
+    "filename",
+    "status",
+    "final_category",
+    "confidence",
+    "classifier",
+    *[f"top{i}_{part}" for i in range(1, TOP_N + 1) for part in ("category", "score")],
+    *DETECTOR_COLUMNS,
+    "pages",
+    "characters",
+    "engine",
+    "sha256",
+    "error",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+]
+# Cells that spreadsheet programs would run as formulas.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds") + "Z" if value else None
+
+
+def document_row(doc: Document) -> dict[str, Any]:
+    """One flat row per document; the same keys in CSV and JSON."""
+    top = sorted((doc.scores or {}).items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
+    row: dict[str, Any] = {
+        "job_id": doc.job_id,
+        "doc_id": doc.id,
+        "filename": doc.filename,
+        "status": doc.status,
+        "final_category": doc.final_category,
+        "confidence": None if doc.confidence is None else round(doc.confidence, 4),
+        "classifier": doc.classifier,
+    }
+    for i in range(TOP_N):
+        name, score = top[i] if i < len(top) else (None, None)
+        row[f"top{i + 1}_category"] = name
+        row[f"top{i + 1}_score"] = None if score is None else round(score, 4)
+    counts = doc.detector_counts or {}
+    for name in DETECTORS:
+        row[f"{name}_count"] = counts.get(name) if doc.detector_counts is not None else None
+    duration = None
+    if doc.started_at and doc.finished_at:
+        duration = round((doc.finished_at - doc.started_at).total_seconds() * 1000)
+    row.update(
+        pages=doc.pages,
+        characters=doc.characters,
+        engine=doc.engine,
+        sha256=doc.sha256 or None,
+        error=doc.error,
+        started_at=_iso(doc.started_at),
+        finished_at=_iso(doc.finished_at),
+        duration_ms=duration,
+    )
+    return row
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix text that a spreadsheet would evaluate (``=cmd()``) with a quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def rows_to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: neutralise(v) for k, v in row.items()})
+    # UTF-8 with BOM: Excel then reads non-ASCII file names correctly.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_job(*, db: store.Database, job_id: str, fmt: str = "csv") -> bytes:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose csv or json")
+    job = store.get_job(db=db, job_id=job_id, include_documents=False)
+    if job is None:
+        raise KeyError(f"no job {job_id}")
+    docs = store.job_documents(db=db, job_id=job_id)
+    rows = [document_row(d) for d in docs]
+    if fmt == "csv":
+        return rows_to_csv(rows)
+    for row, doc in zip(rows, docs, strict=True):
+        row["scores"] = doc.scores or {}
+        row["detector_counts"] = doc.detector_counts or {}
+        row["rationale"] = doc.rationale
+    payload = {"job": job.model_dump(mode="json", exclude={"documents"}), "documents": rows}
+    return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")

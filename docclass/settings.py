@@ -1,0 +1,101 @@
+"""All settings in one place, read from ``DOCCLASS_*`` environment variables.
+
+The README's settings table documents every field here; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one document may cost; enforced by extraction and the runner."""
+
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 500
+    max_chars: int = 200_000
+    doc_timeout_s: float = 60.0
+    doc_memory_mb: int = 2048
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    workers: int
+    process_workers: int
+    limits: Limits
+    taxonomy: str
+    classifier: str
+    openai_base_url: str | None
+    openai_model: str
+    openai_timeout_s: float
+    openai_max_retries: int
+    openai_rpm: int
+    openai_tpm: int
+    cascade_threshold: float
+    review_threshold: float
+    # Never printed or stored: repr=False keeps it out of logs and tracebacks.
+    openai_api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; keyword overrides win (tests, CLI flags)."""
+    data_dir = Path(_env("DOCCLASS_DATA_DIR", "data")).expanduser()
+    workers = _env_int("DOCCLASS_WORKERS", 4)
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": _env("DOCCLASS_DATABASE_URL", f"sqlite:///{data_dir / 'docclass.db'}"),
+        "workers": workers,
+        "process_workers": _env_int("DOCCLASS_PROCESS_WORKERS", min(workers, os.cpu_count() or 1)),
+        "limits": Limits(
+            max_file_bytes=_env_int("DOCCLASS_MAX_FILE_MB", 50) * 1024 * 1024,
+            max_pages=_env_int("DOCCLASS_MAX_PAGES", 500),
+            max_chars=_env_int("DOCCLASS_MAX_CHARS", 200_000),
+            doc_timeout_s=_env_float("DOCCLASS_DOC_TIMEOUT", 60.0),
+            doc_memory_mb=_env_int("DOCCLASS_DOC_MEMORY_MB", 2048),
+        ),
+        "taxonomy": _env("DOCCLASS_TAXONOMY", "default"),
+        "classifier": _env("DOCCLASS_CLASSIFIER", "auto"),
+        "openai_api_key": os.environ.get("OPENAI_API_KEY") or None,
+        "openai_base_url": os.environ.get("OPENAI_BASE_URL") or None,
+        "openai_model": _env("DOCCLASS_OPENAI_MODEL", "gpt-4o-mini"),
+        "openai_timeout_s": _env_float("DOCCLASS_OPENAI_TIMEOUT", 30.0),
+        "openai_max_retries": _env_int("DOCCLASS_OPENAI_MAX_RETRIES", 4),
+        "openai_rpm": _env_int("DOCCLASS_OPENAI_RPM", 60),
+        "openai_tpm": _env_int("DOCCLASS_OPENAI_TPM", 200_000),
+        "cascade_threshold": _env_float("DOCCLASS_CASCADE_THRESHOLD", 0.6),
+        "review_threshold": _env_float("DOCCLASS_REVIEW_THRESHOLD", 0.5),
+    }
+    values.update(overrides)
+    if int(values["workers"]) < 1:  # type: ignore[arg-type]
+        raise ValueError("DOCCLASS_WORKERS must be at least 1")
+    return Settings(**values)  # type: ignore[arg-type]
