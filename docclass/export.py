@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from docclass import store
@@ -40,7 +40,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="milliseconds") + "Z" if value else None
+    if value is None:
+        return None
+    if value.tzinfo is None:  # databases that drop the zone store UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def document_row(doc: Document) -> dict[str, Any]:
