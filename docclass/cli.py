@@ -7,7 +7,6 @@ browser and the other way round.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -24,7 +23,7 @@ class CliError(Exception):
     """A one-line reason printed to stderr with a non-zero exit."""
 
 
-def _runner(args: argparse.Namespace, **overrides: object):  # noqa: ANN202 - lazy import
+def _runner(args: argparse.Namespace, **overrides: object):
     from docclass.runner import Runner
 
     if getattr(args, "workers", None):
@@ -99,8 +98,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         print(listing.model_dump_json(indent=2))
         return 0
     progress = store.job_progress(db=db, job_ids=[j.job_id for j in listing.jobs])
-    print(f"{'job_id':32}  {'status':10}  {'files':>5}  {'done':>5}  {'failed':>6}  "
-          f"{'progress':>8}  created")
+    print(
+        f"{'job_id':32}  {'status':10}  {'files':>5}  {'done':>5}  {'failed':>6}  "
+        f"{'progress':>8}  created"
+    )
     for j in listing.jobs:
         print(
             f"{j.job_id:32}  {j.status:10}  {j.total_files:>5}  {j.completed:>5}  "

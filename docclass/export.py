@@ -91,7 +91,9 @@ def neutralise(value: Any) -> Any:
 
 def rows_to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n"
+    )
     writer.writeheader()
     for row in rows:
         writer.writerow({k: neutralise(v) for k, v in row.items()})

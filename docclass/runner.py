@@ -60,11 +60,11 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"[:2000]
 
 
-class Timeout(Exception):  # noqa: N818 - the name analysts see in "Timeout: ..."
+class Timeout(Exception):
     pass
 
 
-class WorkerCrashed(Exception):  # noqa: N818
+class WorkerCrashed(Exception):
     pass
 
 
@@ -211,8 +211,10 @@ class Runner:
         classifier: str | None = None,
     ) -> str:
         """Store the files, create the job and return its id at once; work starts in background."""
-        tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(
-            taxonomy or self.settings.taxonomy
+        tax = (
+            taxonomy
+            if isinstance(taxonomy, Taxonomy)
+            else load_taxonomy(taxonomy or self.settings.taxonomy)
         )
         kind = classifier or self.settings.classifier
         self.classifier_for(tax, kind)  # fail here, not per document, on a bad setting
@@ -428,7 +430,10 @@ class Runner:
             timings["classify_ms"] = round((time.perf_counter() - t2) * 1000, 1)
         except Exception as exc:
             return ClassifyResult(
-                filename=upload.filename, error=describe_error(exc), sha256=doc.sha256, size=doc.size
+                filename=upload.filename,
+                error=describe_error(exc),
+                sha256=doc.sha256,
+                size=doc.size,
             )
         finally:
             tmp.unlink(missing_ok=True)

@@ -193,7 +193,9 @@ def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> Job
                 .order_by(col(Document.position))
             ).all()
             documents = [
-                DocumentStatusOut(doc_id=r[0], filename=r[1], status=r[2], progress=r[3], error=r[4])
+                DocumentStatusOut(
+                    doc_id=r[0], filename=r[1], status=r[2], progress=r[3], error=r[4]
+                )
                 for r in rows
             ]
         if job.status == JobStatus.completed:
@@ -481,9 +483,7 @@ def has_pending(*, db: Database) -> bool:
                 select(text("1"))
                 .select_from(Document)
                 .join(Job, col(Job.id) == col(Document.job_id))
-                .where(
-                    col(Document.status).in_(UNFINISHED_DOC), col(Job.status).in_(ACTIVE_JOB)
-                )
+                .where(col(Document.status).in_(UNFINISHED_DOC), col(Job.status).in_(ACTIVE_JOB))
                 .limit(1)
             ).first()
             is not None

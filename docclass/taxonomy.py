@@ -105,17 +105,23 @@ def parse_taxonomy(text: str, *, name: str = "custom", base_dir: Path | None = N
         keywords = item.get("keywords", [])
         if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
             kw_line = _key_line(text, line, "keywords") if line else 0
-            raise TaxonomyError(f"line {kw_line}: keywords of {cat_name!r} must be a list of strings")
+            raise TaxonomyError(
+                f"line {kw_line}: keywords of {cat_name!r} must be a list of strings"
+            )
         floor_if = item.get("floor_if", [])
         if not isinstance(floor_if, list) or not all(isinstance(k, str) for k in floor_if):
             fl_line = _key_line(text, line, "floor_if") if line else 0
-            raise TaxonomyError(f"line {fl_line}: floor_if of {cat_name!r} must be a list of strings")
+            raise TaxonomyError(
+                f"line {fl_line}: floor_if of {cat_name!r} must be a list of strings"
+            )
         examples = item.get("examples")
         examples_path: Path | None = None
         if examples is not None:
             if not isinstance(examples, str) or not examples.strip():
                 ex_line = _key_line(text, line, "examples") if line else 0
-                raise TaxonomyError(f"line {ex_line}: examples of {cat_name!r} must be a folder path")
+                raise TaxonomyError(
+                    f"line {ex_line}: examples of {cat_name!r} must be a folder path"
+                )
             examples_path = Path(examples)
             if not examples_path.is_absolute() and base_dir is not None:
                 examples_path = base_dir / examples_path
@@ -159,3 +165,29 @@ def load_taxonomy(spec: str | Path | None = None) -> Taxonomy:
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"cannot read taxonomy file {path}: {exc}") from exc
     return parse_taxonomy(text, name=path.stem, base_dir=path.resolve().parent)
+
+
+def user_taxonomy_dir(data_dir: Path) -> Path:
+    return data_dir / "taxonomies"
+
+
+def available_taxonomies(data_dir: Path) -> list[str]:
+    """Built-in names, then taxonomy files saved from the app (``data/taxonomies/*.toml``)."""
+    folder = user_taxonomy_dir(data_dir)
+    saved = sorted(str(p) for p in folder.glob("*.toml")) if folder.is_dir() else []
+    return [*BUILTIN, *saved]
+
+
+def save_taxonomy(data_dir: Path, name: str, text: str) -> Path:
+    """Validate, then save a taxonomy under ``data/taxonomies/<name>.toml``."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-").lower()
+    if not slug:
+        raise TaxonomyError("give the taxonomy a name of letters, digits, - or _")
+    if slug in BUILTIN:
+        raise TaxonomyError(f"{slug!r} is a built-in taxonomy; choose another name")
+    folder = user_taxonomy_dir(data_dir)
+    parse_taxonomy(text, name=slug, base_dir=folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug}.toml"
+    path.write_text(text, "utf-8")
+    return path

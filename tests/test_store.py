@@ -16,9 +16,7 @@ def db(tmp_path: Path) -> store.Database:
 
 def _job(db: store.Database, n: int = 3, **kw: object) -> str:
     docs = [store.NewDocument(filename=f"f{i}.txt", sha256=f"{i:064x}", size=10) for i in range(n)]
-    return store.create_job(
-        db=db, documents=docs, taxonomy_name="default", taxonomy_toml="", **kw
-    )
+    return store.create_job(db=db, documents=docs, taxonomy_name="default", taxonomy_toml="", **kw)
 
 
 def test_sqlite_connections_use_wal_and_busy_timeout(db: store.Database) -> None:
@@ -37,7 +35,13 @@ def test_get_job_and_list_jobs_shapes(db: store.Database) -> None:
         "job_id", "status", "total_files", "completed", "failed", "progress", "created_at",
         "updated_at", "documents", "error",
     }  # fmt: skip
-    assert set(job.documents[0].model_dump()) == {"doc_id", "filename", "status", "progress", "error"}
+    assert set(job.documents[0].model_dump()) == {
+        "doc_id",
+        "filename",
+        "status",
+        "progress",
+        "error",
+    }
     assert (job.status, job.total_files, job.completed, job.failed) == ("pending", 2, 0, 0)
     listing = store.list_jobs(db=db)
     assert listing.total == 1
@@ -60,7 +64,11 @@ def test_claim_progress_and_completion_are_aggregated_in_sql(db: store.Database)
         db=db, job_id=job_id, doc_id=first.doc_id, progress=100, status=DocStatus.completed
     )
     store.update_document_in_job(
-        db=db, job_id=job_id, doc_id=second.doc_id, progress=100, status=DocStatus.failed,
+        db=db,
+        job_id=job_id,
+        doc_id=second.doc_id,
+        progress=100,
+        status=DocStatus.failed,
         error="NoTextLayer: no extractable text (scanned image?)",
     )
     assert store.finish_job_if_done(db=db, job_id=job_id)
@@ -120,7 +128,7 @@ def test_concurrent_claims_never_hand_out_a_document_twice(db: store.Database) -
         try:
             while (doc := store.claim_next_document(db=db, owner="t")) is not None:
                 claimed.append(doc.doc_id)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(6)]

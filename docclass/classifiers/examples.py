@@ -29,7 +29,9 @@ def folder_examples(taxonomy: Taxonomy, limits: Limits | None = None) -> list[tu
         if not folder.is_dir():
             log.warning("examples folder of %r not found: %s", category.name, folder)
             continue
-        files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith("."))
+        files = sorted(
+            p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith(".")
+        )
         for path in files[:MAX_EXAMPLES_PER_CATEGORY]:
             try:
                 text = extract_file(path, path.name, limits).text

@@ -1,0 +1,25 @@
+"""Where the shared real-world test data lives (read in place, never copied into the repo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("DOCCLASS_SHARED", ROOT.parent / "shared"))
+CORPUS = Path(os.environ.get("DOCCLASS_CORPUS", SHARED / "corpus"))
+EVAL = SHARED / "eval" / "doctype-dev"
+
+
+def corpus_files() -> list[tuple[str, Path]]:
+    """(category, path) for every file in the corpus manifest."""
+    rows = (CORPUS / "MANIFEST.tsv").read_text("utf-8").splitlines()[1:]
+    out = []
+    for row in rows:
+        category, rel = row.split("\t")[:2]
+        out.append((category, CORPUS / rel))
+    return out
+
+
+def eval_texts(category: str, n: int) -> list[Path]:
+    return sorted((EVAL / category).glob("*.txt"))[:n]

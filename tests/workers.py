@@ -1,0 +1,32 @@
+"""Extraction functions for runner tests; top-level so spawned worker processes import them."""
+
+from __future__ import annotations
+
+import time
+
+from docclass.extraction import Extracted, extract_file
+
+from docclass.settings import Limits
+
+
+def hang(path: str, filename: str, limits: Limits) -> Extracted:
+    """A reader that never returns, like a PDF that sends a parser into a loop."""
+    if "hang" in filename:
+        while True:
+            time.sleep(0.05)
+    return extract_file(path, filename, limits)
+
+
+def eat_memory(path: str, filename: str, limits: Limits) -> Extracted:
+    """A reader that allocates without bound, like a decompression bomb."""
+    if "bomb" in filename:
+        hog = []
+        while True:
+            hog.append(bytearray(64 * 1024 * 1024))
+    return extract_file(path, filename, limits)
+
+
+def slow(path: str, filename: str, limits: Limits) -> Extracted:
+    """Real extraction that takes a little longer, so a test can kill a job mid-way."""
+    time.sleep(0.15)
+    return extract_file(path, filename, limits)
