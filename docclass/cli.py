@@ -145,6 +145,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_correct(args: argparse.Namespace) -> int:
+    try:
+        store.correct_document(
+            db=_db(), doc_id=args.doc_id, category=args.category, corrected_by=args.by
+        )
+    except KeyError as exc:
+        raise CliError(f"no document {args.doc_id}") from exc
+    print(f"{args.doc_id}: corrected to {args.category}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m docclass", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -175,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=export.FORMATS, default="csv")
     p.add_argument("--out")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("correct", help="set a document's category; it becomes an example")
+    p.add_argument("doc_id")
+    p.add_argument("category")
+    p.add_argument("--by", help="who corrected it (stored with the correction)")
+    p.set_defaults(func=cmd_correct)
 
     p = sub.add_parser("worker", help="process unfinished jobs in the foreground")
     p.add_argument("--workers", type=int)

@@ -24,6 +24,9 @@ COLUMNS = [
     "final_category",
     "confidence",
     "classifier",
+    "corrected_category",
+    "needs_review",
+    "review_reason",
     *[f"top{i}_{part}" for i in range(1, TOP_N + 1) for part in ("category", "score")],
     *DETECTOR_COLUMNS,
     "pages",
@@ -58,6 +61,9 @@ def document_row(doc: Document) -> dict[str, Any]:
         "final_category": doc.final_category,
         "confidence": None if doc.confidence is None else round(doc.confidence, 4),
         "classifier": doc.classifier,
+        "corrected_category": doc.corrected_category,
+        "needs_review": doc.needs_review,
+        "review_reason": doc.review_reason,
     }
     for i in range(TOP_N):
         name, score = top[i] if i < len(top) else (None, None)

@@ -89,10 +89,27 @@ class Document(SQLModel, table=True):
     classifier: str | None = None
     classifier_meta: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     timings: dict[str, float] | None = Field(default=None, sa_column=Column(JSON))
+    # Set when the analyst should look: floor and classifier disagree, low confidence, …
+    needs_review: bool = False
+    review_reason: str | None = None
+    # Latest analyst correction (history in the Correction table).
+    corrected_category: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class Correction(SQLModel, table=True):
+    """An analyst's correction of a document's category; counts as an example from then on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_id: str = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
+    taxonomy_name: str = Field(index=True)
+    predicted_category: str | None = None
+    category: str
+    corrected_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # --- public shapes ---------------------------------------------------------------------
@@ -164,6 +181,9 @@ class DocumentOut(BaseModel):
     text_preview: str | None = None
     timings: dict[str, float] = {}
     attempts: int = 0
+    needs_review: bool = False
+    review_reason: str | None = None
+    corrected_category: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -198,6 +218,9 @@ class DocumentOut(BaseModel):
             text_preview=doc.text_preview,
             timings=doc.timings or {},
             attempts=doc.attempts,
+            needs_review=doc.needs_review,
+            review_reason=doc.review_reason,
+            corrected_category=doc.corrected_category,
             started_at=doc.started_at,
             finished_at=doc.finished_at,
         )

@@ -122,9 +122,16 @@ class Runner:
         self._active = 0
         self._idle = threading.Condition(self._lock)
         self._closed = False
-        self._classifiers: dict[tuple[str, ...], Classifier] = {}
+        self._started = False
+        self._classifiers: dict[tuple[str, ...], tuple[int, Classifier]] = {}
+        self._folder_examples: dict[tuple[str, str], list[tuple[str, str]]] = {}
         if start:
-            self.recover()
+            self.start()
+
+    def start(self) -> None:
+        """Begin working: requeue orphans and drain the queue. Until then jobs only queue."""
+        self._started = True
+        self.recover()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -253,7 +260,7 @@ class Runner:
     def kick(self) -> None:
         """Make sure enough drain loops run to use every worker thread."""
         with self._lock:
-            if self._closed:
+            if self._closed or not self._started:
                 return
             while self._active < self.settings.workers:
                 self._active += 1
@@ -307,24 +314,39 @@ class Runner:
             time.sleep(poll)
 
     def classifier_for(self, taxonomy: Taxonomy, kind: str) -> Classifier:
-        """One classifier per (taxonomy, kind), built once: fitting can take a moment."""
+        """One classifier per (taxonomy, kind), refitted when analysts add corrections."""
+        from docclass.classifiers.examples import folder_examples
         from docclass.classifiers.factory import build_classifier
 
         key = (kind, taxonomy.name, taxonomy.source_text, str(taxonomy.base_dir))
+        version = store.corrections_version(db=self.db, taxonomy_name=taxonomy.name)
         with self._lock:
             cached = self._classifiers.get(key)
-        if cached is None:
-            cached = build_classifier(kind, self.settings, taxonomy)
-            with self._lock:
-                if len(self._classifiers) >= 16:
-                    self._classifiers.clear()
-                self._classifiers[key] = cached
-        return cached
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        corrections = store.correction_examples(db=self.db, taxonomy_name=taxonomy.name)
+        folder_key = (taxonomy.source_text, str(taxonomy.base_dir))
+        if folder_key not in self._folder_examples:
+            self._folder_examples[folder_key] = folder_examples(taxonomy)
+        examples = [*self._folder_examples[folder_key], *corrections]
+        built = build_classifier(kind, self.settings, taxonomy, examples)
+        with self._lock:
+            if len(self._classifiers) >= 16:
+                self._classifiers.clear()
+            self._classifiers[key] = (version, built)
+        return built
+
+    def correct(self, doc_id: str, category: str, corrected_by: str | None = None) -> None:
+        """Store an analyst's correction; classifiers of that taxonomy refit on next use."""
+        store.correct_document(
+            db=self.db, doc_id=doc_id, category=category, corrected_by=corrected_by
+        )
 
     def forget_classifiers(self) -> None:
         """Drop fitted classifiers (after a correction, say) so the next use refits."""
         with self._lock:
             self._classifiers.clear()
+            self._folder_examples.clear()
 
     def _job_classifier(self, job_id: str) -> tuple[Taxonomy, Classifier]:
         job = store.get_job_row(db=self.db, job_id=job_id)

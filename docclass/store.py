@@ -16,13 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, event, func, text
+from sqlalchemy import case, event, func, insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, create_engine, delete, select, update
 
 from docclass.models import (
     ACTIVE_JOB,
     UNFINISHED_DOC,
+    Correction,
     DocStatus,
     Document,
     DocumentOut,
@@ -34,6 +35,7 @@ from docclass.models import (
     JobSummaryOut,
     utcnow,
 )
+from docclass.taxonomy import parse_taxonomy
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -135,23 +137,28 @@ def create_job(
             )
         )
         s.flush()
-        s.add_all(
-            Document(
-                id=new_id(),
-                job_id=job_id,
-                position=i,
-                filename=d.filename,
-                sha256=d.sha256,
-                size=d.size,
-                status=DocStatus.failed if d.error else DocStatus.pending,
-                progress=100 if d.error else 0,
-                error=d.error,
-                created_at=now,
-                updated_at=now,
-                finished_at=now if d.error else None,
+        if documents:
+            # Core bulk insert: one statement for thousands of rows instead of ORM objects.
+            s.execute(
+                insert(Document),
+                [
+                    {
+                        "id": new_id(),
+                        "job_id": job_id,
+                        "position": i,
+                        "filename": d.filename,
+                        "sha256": d.sha256,
+                        "size": d.size,
+                        "status": DocStatus.failed if d.error else DocStatus.pending,
+                        "progress": 100 if d.error else 0,
+                        "error": d.error,
+                        "created_at": now,
+                        "updated_at": now,
+                        "finished_at": now if d.error else None,
+                    }
+                    for i, d in enumerate(documents)
+                ],
             )
-            for i, d in enumerate(documents)
-        )
     finish_job_if_done(db=db, job_id=job_id)
     return job_id
 
@@ -192,8 +199,9 @@ def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> Job
                 .where(Document.job_id == job_id)
                 .order_by(col(Document.position))
             ).all()
+            # Rows come straight from our own table: skip re-validating thousands of them.
             documents = [
-                DocumentStatusOut(
+                DocumentStatusOut.model_construct(
                     doc_id=r[0], filename=r[1], status=r[2], progress=r[3], error=r[4]
                 )
                 for r in rows
@@ -488,3 +496,59 @@ def has_pending(*, db: Database) -> bool:
             ).first()
             is not None
         )
+
+
+# --- corrections -----------------------------------------------------------------------
+
+
+def correct_document(
+    *, db: Database, doc_id: str, category: str, corrected_by: str | None = None
+) -> Correction:
+    """Record an analyst's category for a document (the prediction stays alongside)."""
+    with db.write() as s:
+        doc = s.get(Document, doc_id)
+        if doc is None:
+            raise KeyError(f"no document {doc_id}")
+        job = s.get(Job, doc.job_id)
+        names = parse_taxonomy(job.taxonomy_toml, name=job.taxonomy_name).names if job else []
+        if category not in names:
+            raise ValueError(
+                f"{category!r} is not a category of taxonomy {job.taxonomy_name if job else '?'}"
+                f"; choose one of: {', '.join(names)}"
+            )
+        correction = Correction(
+            doc_id=doc_id,
+            taxonomy_name=job.taxonomy_name if job else "",
+            predicted_category=doc.final_category,
+            category=category,
+            corrected_by=corrected_by,
+        )
+        s.add(correction)
+        doc.corrected_category = category
+        doc.updated_at = utcnow()
+        s.add(doc)
+    return correction
+
+
+def correction_examples(*, db: Database, taxonomy_name: str) -> list[tuple[str, str]]:
+    """(text, category) of the latest correction of each document under one taxonomy."""
+    with db.read() as s:
+        rows = s.exec(
+            select(Document.text_preview, Document.corrected_category)
+            .join(Job, col(Job.id) == col(Document.job_id))
+            .where(
+                Job.taxonomy_name == taxonomy_name,
+                col(Document.corrected_category).is_not(None),
+                col(Document.text_preview).is_not(None),
+            )
+        ).all()
+    return [(text, category) for text, category in rows if text and category]
+
+
+def corrections_version(*, db: Database, taxonomy_name: str) -> int:
+    """Changes whenever a correction is added under the taxonomy (cheap cache key)."""
+    with db.read() as s:
+        latest = s.exec(
+            select(func.max(Correction.id)).where(Correction.taxonomy_name == taxonomy_name)
+        ).one()
+    return int(latest or 0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from docclass.classifiers.base import Classifier
-from docclass.classifiers.examples import folder_examples
 from docclass.classifiers.local import LocalClassifier
 from docclass.settings import Settings
 from docclass.taxonomy import Taxonomy
@@ -17,11 +16,12 @@ def build_classifier(
     kind: str,
     settings: Settings,
     taxonomy: Taxonomy,
-    extra_examples: Sequence[tuple[str, str]] = (),
+    examples: Sequence[tuple[str, str]] = (),
 ) -> Classifier:
+    """``examples`` are (text, category) pairs: example folders and analyst corrections."""
     if kind not in KINDS:
         raise ValueError(f"unknown classifier {kind!r}; choose one of {', '.join(KINDS)}")
-    local = LocalClassifier(taxonomy, [*folder_examples(taxonomy), *extra_examples])
+    local = LocalClassifier(taxonomy, examples)
     if kind == "local" or (kind == "auto" and not settings.openai_api_key):
         return local
     from docclass.classifiers.llm import build_classifier as build_llm

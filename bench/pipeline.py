@@ -1,0 +1,167 @@
+"""Pipeline benchmark on the real-world corpus; prints numbers, asserts nothing.
+
+    .venv/bin/python bench/pipeline.py [--corpus ../shared/corpus] [--workers 4]
+
+Prints documents per second end to end (runner: upload, processes, detectors, classifier,
+SQLite) and for extraction alone in the same kind of process pool, their ratio; the cost of
+detectors and of the classifier relative to extraction; and store query times for a job of
+10,000 documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+import pebble
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from docclass import store  # noqa: E402
+from docclass.classifiers.local import LocalClassifier  # noqa: E402
+from docclass.detectors import run_detectors  # noqa: E402
+from docclass.extraction import DocumentError, extract_file  # noqa: E402
+from docclass.runner import Runner, Upload  # noqa: E402
+from docclass.settings import Limits, load_settings  # noqa: E402
+from docclass.taxonomy import load_taxonomy  # noqa: E402
+
+
+def corpus_paths(corpus: Path) -> list[Path]:
+    rows = (corpus / "MANIFEST.tsv").read_text("utf-8").splitlines()[1:]
+    return [corpus / row.split("\t")[1] for row in rows]
+
+
+def _timed_extract(path: str, limits: Limits) -> tuple[float, str | None]:
+    t0 = time.perf_counter()
+    try:
+        text = extract_file(path, Path(path).name, limits).text
+    except DocumentError:
+        text = None
+    return time.perf_counter() - t0, text
+
+
+def extraction_alone(paths: list[Path], procs: int, limits: Limits) -> tuple[float, list]:
+    """Extraction only, in a spawn process pool with the runner's timeout."""
+    pool = pebble.ProcessPool(max_workers=procs, context=multiprocessing.get_context("spawn"))
+    # warm the workers so start-up cost is not billed to the files
+    list(pool.map(len, ["x"] * procs).result())
+    t0 = time.perf_counter()
+    futures = [pool.schedule(_timed_extract, (str(p), limits), timeout=limits.doc_timeout_s)
+               for p in paths]
+    results = []
+    for f in futures:
+        try:
+            results.append(f.result())
+        except (FutureTimeout, pebble.ProcessExpired, MemoryError):
+            results.append((limits.doc_timeout_s, None))
+    wall = time.perf_counter() - t0
+    pool.close()
+    pool.join()
+    return wall, results
+
+
+def end_to_end(paths: list[Path], workers: int, procs: int, limits: Limits) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(
+            data_dir=Path(tmp),
+            database_url=f"sqlite:///{tmp}/bench.db",
+            workers=workers,
+            process_workers=procs,
+            classifier="local",
+            limits=limits,
+        )
+        runner = Runner(settings)
+        # warm the process pool and the classifier like a running app would be
+        warm = runner.submit([Upload("warm.txt", b"warm up text for the pool")])
+        runner.wait_job(warm, timeout=120)
+        t0 = time.perf_counter()
+        job_id = runner.submit([Upload(p.name, p) for p in paths])
+        runner.wait_job(job_id, timeout=3600, poll=0.05)
+        wall = time.perf_counter() - t0
+        runner.shutdown(wait=True)
+    return wall
+
+
+def store_queries(n: int = 10_000) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = store.Database(f"sqlite:///{tmp}/big.db")
+        docs = [store.NewDocument(filename=f"doc{i}.pdf", sha256=f"{i:064x}", size=1) for i in
+                range(n)]
+        t0 = time.perf_counter()
+        job_id = store.create_job(db=db, documents=docs, taxonomy_name="d", taxonomy_toml="")
+        create_ms = (time.perf_counter() - t0) * 1000
+        for _ in range(n // 3):
+            claimed = store.claim_next_document(db=db, owner="bench")
+            store.update_document_in_job(db=db, job_id=job_id, doc_id=claimed.doc_id,
+                                         progress=100, status="completed")
+
+        def timeit(fn, repeat: int = 7) -> float:
+            samples = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                fn()
+                samples.append((time.perf_counter() - t) * 1000)
+            return statistics.median(samples)
+
+        out = {
+            "create_job_ms": create_ms,
+            "get_job_with_documents_ms": timeit(lambda: store.get_job(db=db, job_id=job_id)),
+            "get_job_counts_only_ms": timeit(
+                lambda: store.get_job(db=db, job_id=job_id, include_documents=False)),
+            "list_jobs_ms": timeit(lambda: store.list_jobs(db=db)),
+            "claim_next_document_ms": timeit(
+                lambda: store.claim_next_document(db=db, owner="bench")),
+        }
+        db.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args()
+    paths = corpus_paths(args.corpus)
+    limits = Limits(doc_timeout_s=args.timeout)
+    print(f"corpus: {len(paths)} files, {args.workers} threads, {args.procs} processes")
+
+    ext_wall, results = extraction_alone(paths, args.procs, limits)
+    e2e_wall = end_to_end(paths, args.workers, args.procs, limits)
+    n = len(paths)
+    print(f"extraction alone : {n / ext_wall:7.2f} docs/s  ({ext_wall:.2f} s)")
+    print(f"end to end       : {n / e2e_wall:7.2f} docs/s  ({e2e_wall:.2f} s)")
+    print(f"ratio end-to-end / extraction throughput: {ext_wall / e2e_wall:.2f}")
+
+    texts = [t for _, t in results if t]
+    extract_s = sum(s for s, t in results if t)
+    taxonomy = load_taxonomy("default")
+    keywords = taxonomy.keywords()
+    t0 = time.perf_counter()
+    detected = [run_detectors(t, keywords) for t in texts]
+    detect_s = time.perf_counter() - t0
+    classifier = LocalClassifier(taxonomy)
+    t0 = time.perf_counter()
+    for text, det in zip(texts, detected, strict=True):
+        classifier.classify(text, det, taxonomy)
+    classify_s = time.perf_counter() - t0
+    print(f"documents with text: {len(texts)}; extraction time of those {extract_s:.2f} s "
+          "(sum over files, one process each)")
+    print(f"detectors : {detect_s:.3f} s = {100 * detect_s / extract_s:.1f}% of extraction")
+    print(f"classifier: {classify_s:.3f} s = {100 * classify_s / extract_s:.1f}% of extraction, "
+          f"{len(texts) / classify_s:.0f} docs/s")
+
+    for name, ms in store_queries().items():
+        print(f"10,000-document job: {name:28} {ms:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
