@@ -92,6 +92,8 @@ class Document(SQLModel, table=True):
     # Set when the analyst should look: floor and classifier disagree, low confidence, …
     needs_review: bool = False
     review_reason: str | None = None
+    # Cited hits: [{detector, text (masked), page}].
+    evidence: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     # Latest analyst correction (history in the Correction table).
     corrected_category: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -183,6 +185,7 @@ class DocumentOut(BaseModel):
     attempts: int = 0
     needs_review: bool = False
     review_reason: str | None = None
+    evidence: list[dict[str, Any]] = []
     corrected_category: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -220,6 +223,7 @@ class DocumentOut(BaseModel):
             attempts=doc.attempts,
             needs_review=doc.needs_review,
             review_reason=doc.review_reason,
+            evidence=doc.evidence or [],
             corrected_category=doc.corrected_category,
             started_at=doc.started_at,
             finished_at=doc.finished_at,

@@ -34,6 +34,7 @@ from docclass.classifiers import Classification, Classifier
 from docclass.detectors import DetectorResult, counts, run_detectors
 from docclass.extraction import DocumentError, Extracted, extract_file
 from docclass.models import DocStatus, JobStatus, utcnow
+from docclass.review import Review, review
 from docclass.settings import Limits, Settings, load_settings
 from docclass.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 
@@ -377,6 +378,24 @@ class Runner:
                 f"reading the file needed more than the {limits.doc_memory_mb} MB memory limit"
             ) from exc
 
+    def _classify(
+        self,
+        classifier: Classifier,
+        extracted: Extracted,
+        detectors: Sequence[DetectorResult],
+        taxonomy: Taxonomy,
+    ) -> Review:
+        """Classify, then apply detector floors and decide whether it needs review."""
+        result = classifier.classify(extracted.text, detectors, taxonomy)
+        return review(
+            result,
+            detectors,
+            taxonomy,
+            text=extracted.text,
+            page_starts=extracted.page_starts,
+            review_threshold=self.settings.review_threshold,
+        )
+
     def process(self, claimed: store.Claimed) -> None:
         """Run one document through every stage, writing progress after each."""
         db, doc_id, job_id = self.db, claimed.doc_id, claimed.job_id
@@ -416,9 +435,9 @@ class Runner:
             ):
                 return
             t2 = time.perf_counter()
-            result = classifier.classify(extracted.text, detectors, taxonomy)
+            checked = self._classify(classifier, extracted, detectors, taxonomy)
             timings["classify_ms"] = round((time.perf_counter() - t2) * 1000, 1)
-            if not save(progress=90, **_classification_columns(result)):
+            if not save(progress=90, **_review_columns(checked)):
                 return
             timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             save(progress=100, status=DocStatus.completed, timings=timings)
@@ -448,7 +467,7 @@ class Runner:
             detectors = run_detectors(extracted.text, tax.keywords())
             timings["detect_ms"] = round((time.perf_counter() - t1) * 1000, 1)
             t2 = time.perf_counter()
-            result = clf.classify(extracted.text, detectors, tax)
+            checked = self._classify(clf, extracted, detectors, tax)
             timings["classify_ms"] = round((time.perf_counter() - t2) * 1000, 1)
         except Exception as exc:
             return ClassifyResult(
@@ -465,7 +484,8 @@ class Runner:
             size=doc.size,
             extracted=extracted,
             detectors=detectors,
-            classification=result,
+            classification=checked.classification,
+            review=checked,
             timings=timings,
         )
 
@@ -479,10 +499,12 @@ class ClassifyResult:
     extracted: Extracted | None = None
     detectors: Sequence[DetectorResult] = ()
     classification: Classification | None = None
+    review: Review | None = None
     timings: dict[str, float] | None = None
 
 
-def _classification_columns(result: Classification) -> dict[str, object]:
+def _review_columns(checked: Review) -> dict[str, object]:
+    result = checked.classification
     return {
         "final_category": result.final_category,
         "confidence": float(result.confidence),
@@ -490,6 +512,9 @@ def _classification_columns(result: Classification) -> dict[str, object]:
         "rationale": result.rationale,
         "classifier": result.classifier,
         "classifier_meta": result.meta or {},
+        "needs_review": checked.needs_review,
+        "review_reason": checked.reason,
+        "evidence": checked.evidence,
     }
 
 
