@@ -69,8 +69,14 @@ class WorkerCrashed(Exception):
     pass
 
 
-def _limit_memory(megabytes: int) -> None:
-    """Process-pool initializer: cap the worker's address space so a bomb fails alone."""
+def _init_worker(megabytes: int) -> None:
+    """Process-pool initializer: cap the worker's address space so a bomb fails alone.
+
+    Also quiets the PDF readers' warnings about broken files: the outcome is what counts,
+    and it is stored on the document.
+    """
+    for name in ("pypdf", "pypdfium2"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     if megabytes <= 0:
         return
     import resource
@@ -115,7 +121,7 @@ class Runner:
         self._procs = pebble.ProcessPool(
             max_workers=max(1, self.settings.process_workers),
             max_tasks=200,
-            initializer=_limit_memory,
+            initializer=_init_worker,
             initargs=(self.settings.limits.doc_memory_mb,),
             context=multiprocessing.get_context("spawn"),
         )

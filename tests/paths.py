@@ -11,14 +11,19 @@ CORPUS = Path(os.environ.get("DOCCLASS_CORPUS", SHARED / "corpus"))
 EVAL = SHARED / "eval" / "doctype-dev"
 
 
-def corpus_files() -> list[tuple[str, Path]]:
-    """(category, path) for every file in the corpus manifest."""
+def corpus_manifest() -> list[tuple[str, Path, str]]:
+    """(category, path, what other readers did) for every file in the corpus manifest."""
     rows = (CORPUS / "MANIFEST.tsv").read_text("utf-8").splitlines()[1:]
     out = []
     for row in rows:
-        category, rel = row.split("\t")[:2]
-        out.append((category, CORPUS / rel))
+        cells = row.split("\t")
+        out.append((cells[0], CORPUS / cells[1], cells[5] if len(cells) > 5 else ""))
     return out
+
+
+def corpus_files() -> list[tuple[str, Path]]:
+    """(category, path) for every file in the corpus manifest."""
+    return [(category, path) for category, path, _ in corpus_manifest()]
 
 
 def eval_texts(category: str, n: int) -> list[Path]:

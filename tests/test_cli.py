@@ -19,7 +19,11 @@ pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [sys.executable, "-m", "docclass", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if check:
         assert proc.returncode == 0, proc.stderr
@@ -88,8 +92,9 @@ def test_worker_finishes_jobs_left_in_the_database(env: dict) -> None:
         f"j = r.submit([Upload('a.txt', open({str(eval_texts('email', 1)[0])!r}, 'rb'))])\n"
         "print(j)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     job_id = proc.stdout.strip()
     assert json.loads(run(env, "status", job_id).stdout)["status"] == "pending"
     run(env, "worker", "--exit-when-idle")
