@@ -54,7 +54,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, store.Documen
             "email-unsafe.txt",
             (
                 email.read_text()[:2000]
-                + "\nThe ransomware payload is attached; detonate it Friday. Card 5555 5555 5555 4444\n"
+                + "\nThe ransomware payload is attached; detonate it Friday."
+                + " Card 5555 5555 5555 4444\n"
             ).encode(),
         ),
         # a plain news story: no floor applies
