@@ -169,6 +169,13 @@ class Runner:
         if wait:
             self._procs.close()
             self._procs.join()
+            with self._lock:
+                built = [clf for _, clf in self._classifiers.values()]
+                self._classifiers.clear()
+            for clf in built:  # LLM clients hold HTTP connection pools
+                close = getattr(clf, "close", None)
+                if callable(close):
+                    close()
         else:
             self._procs.stop()
         self.db.dispose()

@@ -551,6 +551,9 @@ class CascadeClassifier:
         meta = {**second.meta, "cascade": cascade, "disagreement": disagreement}
         return replace(second, classifier="openai", meta=meta)
 
+    def close(self) -> None:
+        self.llm.close()
+
 
 def build_classifier(kind: str, settings: Settings, local: Classifier) -> Classifier:
     """``local``, ``openai`` or ``auto`` (cascade; plain local when no API key is set)."""
