@@ -1,0 +1,70 @@
+"""Analyst corrections: stored with who and when, used as examples, shown in the export."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from docclass import export, store
+from docclass.models import Correction
+from docclass.runner import Upload
+from tests.paths import EVAL, ROOT, eval_texts
+from tests.test_runner import make_runner
+
+pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
+
+
+def test_corrections_are_stored_exported_and_learnt(tmp_path: Path) -> None:
+    receipts = eval_texts("receipt", 12)
+    runner = make_runner(tmp_path)
+    try:
+        first = runner.submit([Upload(p.name, p) for p in receipts[:6]])
+        assert runner.wait_job(first, timeout=120) == "completed"
+        docs = store.job_documents(db=runner.db, job_id=first)
+        probe = receipts[11].read_text()
+        before = runner.classify_now(Upload("probe.txt", probe.encode()))
+        assert before.classification is not None
+
+        # The command line, as an analyst would use it, for the first correction.
+        env = {
+            **os.environ,
+            "DOCCLASS_DATA_DIR": str(tmp_path / "data"),
+            "DOCCLASS_DATABASE_URL": runner.settings.database_url,
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "docclass", "correct", docs[0].id, "invoice", "--by", "ana"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        for doc in docs[1:]:
+            runner.correct(doc.id, "invoice", corrected_by="ben")
+
+        with runner.db.read() as s:
+            rows = s.query(Correction).order_by(Correction.id).all()
+        assert [r.corrected_by for r in rows] == ["ana"] + ["ben"] * 5
+        assert all(r.created_at is not None and r.category == "invoice" for r in rows)
+        assert rows[0].predicted_category == docs[0].final_category
+
+        after = runner.classify_now(Upload("probe.txt", probe.encode()))
+        b, a = before.classification.scores, after.classification.scores
+        assert a["invoice"] > b["invoice"], (b["invoice"], a["invoice"])
+
+        frame = pd.read_csv(io.BytesIO(export.export_job(db=runner.db, job_id=first)))
+        assert (frame["corrected_category"] == "invoice").all()
+        assert list(frame["final_category"]) == [d.final_category for d in docs]
+        with pytest.raises(ValueError, match="not a category of taxonomy default"):
+            runner.correct(docs[0].id, "recipe")
+        with pytest.raises(KeyError):
+            runner.correct("no-such-doc", "invoice")
+    finally:
+        runner.shutdown(wait=True)
