@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlmodel import select
 
 from docclass import export, store
 from docclass.models import Correction
@@ -50,7 +51,7 @@ def test_corrections_are_stored_exported_and_learnt(tmp_path: Path) -> None:
             runner.correct(doc.id, "invoice", corrected_by="ben")
 
         with runner.db.read() as s:
-            rows = s.query(Correction).order_by(Correction.id).all()
+            rows = s.exec(select(Correction).order_by(Correction.id)).all()
         assert [r.corrected_by for r in rows] == ["ana"] + ["ben"] * 5
         assert all(r.created_at is not None and r.category == "invoice" for r in rows)
         assert rows[0].predicted_category == docs[0].final_category
