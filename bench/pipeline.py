@@ -53,8 +53,9 @@ def extraction_alone(paths: list[Path], procs: int, limits: Limits) -> tuple[flo
     # warm the workers so start-up cost is not billed to the files
     list(pool.map(len, ["x"] * procs).result())
     t0 = time.perf_counter()
-    futures = [pool.schedule(_timed_extract, (str(p), limits), timeout=limits.doc_timeout_s)
-               for p in paths]
+    futures = [
+        pool.schedule(_timed_extract, (str(p), limits), timeout=limits.doc_timeout_s) for p in paths
+    ]
     results = []
     for f in futures:
         try:
@@ -92,15 +93,17 @@ def end_to_end(paths: list[Path], workers: int, procs: int, limits: Limits) -> f
 def store_queries(n: int = 10_000) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         db = store.Database(f"sqlite:///{tmp}/big.db")
-        docs = [store.NewDocument(filename=f"doc{i}.pdf", sha256=f"{i:064x}", size=1) for i in
-                range(n)]
+        docs = [
+            store.NewDocument(filename=f"doc{i}.pdf", sha256=f"{i:064x}", size=1) for i in range(n)
+        ]
         t0 = time.perf_counter()
         job_id = store.create_job(db=db, documents=docs, taxonomy_name="d", taxonomy_toml="")
         create_ms = (time.perf_counter() - t0) * 1000
         for _ in range(n // 3):
             claimed = store.claim_next_document(db=db, owner="bench")
-            store.update_document_in_job(db=db, job_id=job_id, doc_id=claimed.doc_id,
-                                         progress=100, status="completed")
+            store.update_document_in_job(
+                db=db, job_id=job_id, doc_id=claimed.doc_id, progress=100, status="completed"
+            )
 
         def timeit(fn, repeat: int = 7) -> float:
             samples = []
@@ -114,10 +117,12 @@ def store_queries(n: int = 10_000) -> dict[str, float]:
             "create_job_ms": create_ms,
             "get_job_with_documents_ms": timeit(lambda: store.get_job(db=db, job_id=job_id)),
             "get_job_counts_only_ms": timeit(
-                lambda: store.get_job(db=db, job_id=job_id, include_documents=False)),
+                lambda: store.get_job(db=db, job_id=job_id, include_documents=False)
+            ),
             "list_jobs_ms": timeit(lambda: store.list_jobs(db=db)),
             "claim_next_document_ms": timeit(
-                lambda: store.claim_next_document(db=db, owner="bench")),
+                lambda: store.claim_next_document(db=db, owner="bench")
+            ),
         }
         db.dispose()
     return out
@@ -153,11 +158,15 @@ def main() -> None:
     for text, det in zip(texts, detected, strict=True):
         classifier.classify(text, det, taxonomy)
     classify_s = time.perf_counter() - t0
-    print(f"documents with text: {len(texts)}; extraction time of those {extract_s:.2f} s "
-          "(sum over files, one process each)")
+    print(
+        f"documents with text: {len(texts)}; extraction time of those {extract_s:.2f} s "
+        "(sum over files, one process each)"
+    )
     print(f"detectors : {detect_s:.3f} s = {100 * detect_s / extract_s:.1f}% of extraction")
-    print(f"classifier: {classify_s:.3f} s = {100 * classify_s / extract_s:.1f}% of extraction, "
-          f"{len(texts) / classify_s:.0f} docs/s")
+    print(
+        f"classifier: {classify_s:.3f} s = {100 * classify_s / extract_s:.1f}% of extraction, "
+        f"{len(texts) / classify_s:.0f} docs/s"
+    )
 
     for name, ms in store_queries().items():
         print(f"10,000-document job: {name:28} {ms:8.1f} ms")

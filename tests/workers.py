@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from docclass.extraction import Extracted, extract_file
-
 from docclass.settings import Limits
 
 
