@@ -1,0 +1,174 @@
+"""Jobs page: every job, newest first, filterable by status, with a link and delete.
+
+The table refreshes itself every few seconds while any listed job runs. Delete asks for
+confirmation and is bound to the job id shown in the question, not to a table row, so a
+new job appearing at the top of the list cannot change what gets deleted.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from docclass import store, ui
+from docclass.models import JobStatus
+
+PAGE_SIZE = 100
+TABLE_KEY = "jobs_table"
+CONFIRM_KEY = "jobs_confirm_delete"
+STATUSES = [s.value for s in JobStatus]
+
+ui.ensure_routed()
+runner = ui.get_runner()
+
+st.title("Jobs")
+ui.show_flash()
+
+filters = st.pills(
+    "Status",
+    STATUSES,
+    selection_mode="multi",
+    format_func=lambda s: f"{ui.STATUS_ICONS.get(s, '')} {s}",
+    key="jobs_status_filter",
+    help="No choice shows every job.",
+)
+statuses = list(filters or [])
+
+shown_statuses = statuses or STATUSES
+active_statuses = [s for s in shown_statuses if s in ui.ACTIVE]
+
+
+def running_jobs_listed() -> bool:
+    """Whether any job this filter shows is still running (the table then polls)."""
+    return bool(active_statuses) and store.count_jobs(db=runner.db, statuses=active_statuses) > 0
+
+
+total = store.count_jobs(db=runner.db, statuses=shown_statuses)
+page_count = max(1, -(-total // PAGE_SIZE))
+page_no = 1
+if page_count > 1:
+    page_no = int(
+        st.number_input("Page", min_value=1, max_value=page_count, value=1, key="jobs_page")
+    )
+offset = (page_no - 1) * PAGE_SIZE
+live = running_jobs_listed()
+
+
+def _ask_delete(job_id: str) -> None:
+    st.session_state[CONFIRM_KEY] = job_id
+
+
+def _delete(job_id: str) -> None:
+    """Cancel (if running), then delete the job's rows and its uploads."""
+    runner.cancel_job(job_id)
+    runner.delete_job(job_id)
+    st.session_state.pop(CONFIRM_KEY, None)
+    st.session_state[TABLE_KEY] = {"selection": {"rows": [], "columns": [], "cells": []}}
+    ui.flash(f"Job {job_id} deleted.", icon=":material/delete:")
+
+
+def _keep() -> None:
+    st.session_state.pop(CONFIRM_KEY, None)
+
+
+@st.fragment(run_every=ui.JOBS_REFRESH_S if live else None)
+def jobs_panel() -> None:
+    """The table (live while something runs) and the actions on the selected job."""
+    if ui.flash_pending():
+        st.rerun(scope="app")  # after a delete: counts, paging and the flash message
+    if running_jobs_listed() != live:
+        st.rerun(scope="app")  # a job started or ended: re-decide polling
+    count, frame = ui.jobs_frame(runner, statuses, limit=PAGE_SIZE, offset=offset)
+    if frame.empty:
+        st.info(
+            "No jobs match this filter." if statuses else "No jobs yet: start one on Batch.",
+            icon=":material/inbox:",
+        )
+        return
+    st.caption(f"{count} job(s)" + (f" · page {page_no} of {page_count}" if page_count > 1 else ""))
+    tz = ui.browser_timezone().key
+    event = st.dataframe(
+        frame,
+        key=TABLE_KEY,
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        column_order=[
+            "link",
+            "status",
+            "progress",
+            "files",
+            "completed",
+            "failed",
+            "created",
+            "updated",
+        ],
+        column_config={
+            "link": st.column_config.LinkColumn(
+                "Job", display_text=r"job=([0-9a-f]{8})", help="Open the job's status page"
+            ),
+            "status": st.column_config.TextColumn("Status", width="small"),
+            "progress": st.column_config.ProgressColumn(
+                "Progress", min_value=0, max_value=100, format="%.0f%%", width="small"
+            ),
+            "files": st.column_config.NumberColumn("Files", width="small"),
+            "completed": st.column_config.NumberColumn("Completed", width="small"),
+            "failed": st.column_config.NumberColumn("Failed", width="small"),
+            "created": st.column_config.DatetimeColumn(
+                "Created", format="YYYY-MM-DD HH:mm:ss", timezone=tz
+            ),
+            "updated": st.column_config.DatetimeColumn(
+                "Updated", format="YYYY-MM-DD HH:mm:ss", timezone=tz
+            ),
+        },
+    )
+    rows = event.selection.rows if event is not None else []
+    confirm = st.session_state.get(CONFIRM_KEY)
+    if confirm:
+        match = frame[frame["job_id"] == confirm]
+        what = (
+            f"{int(match.iloc[0]['files'])} files, {match.iloc[0]['status']}"
+            if not match.empty
+            else "not on this page"
+        )
+        with st.container(border=True):
+            st.warning(
+                f"Delete job **{confirm}** ({what})? Its results and uploaded files are "
+                "removed for good.",
+                icon=":material/warning:",
+            )
+            yes, no, _ = st.columns([1, 1, 4])
+            yes.button(
+                "Yes, delete",
+                type="primary",
+                on_click=_delete,
+                args=(confirm,),
+                key="jobs_delete_yes",
+            )
+            no.button("Keep it", on_click=_keep, key="jobs_delete_no")
+        return
+    if not rows or rows[0] >= len(frame):
+        st.caption("Select a row to open or delete that job.")
+        return
+    selected = frame.iloc[rows[0]]
+    job_id = str(selected["job_id"])
+    with st.container(border=True):
+        st.markdown(f"**Job {job_id}** · {selected['status']} · {int(selected['files'])} files")
+        left, right, _ = st.columns([1, 1, 3])
+        with left:
+            st.page_link(
+                ui.PAGE_STATUS,
+                label="Open status page",
+                icon=":material/monitoring:",
+                query_params={"job": job_id},
+            )
+        right.button(
+            "Delete job…",
+            icon=":material/delete:",
+            on_click=_ask_delete,
+            args=(job_id,),
+            key="jobs_delete",
+        )
+
+
+jobs_panel()
