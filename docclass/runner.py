@@ -165,6 +165,11 @@ class Runner:
         """Stop taking work. Unfinished documents stay in the database for the next runner."""
         with self._lock:
             self._closed = True
+        if not wait:
+            # Hand our in-flight documents back to the queue: a runner started next in this
+            # same process cannot tell them from live work by pid. Our threads' later writes
+            # are refused because they are owner-checked.
+            store.release_documents(db=self.db, owner=self.owner)
         self._threads.shutdown(wait=wait, cancel_futures=False)
         if wait:
             self._procs.close()

@@ -552,3 +552,13 @@ def corrections_version(*, db: Database, taxonomy_name: str) -> int:
             select(func.max(Correction.id)).where(Correction.taxonomy_name == taxonomy_name)
         ).one()
     return int(latest or 0)
+
+
+def release_documents(*, db: Database, owner: str) -> int:
+    """Put a stopping runner's in-flight documents back to pending."""
+    with db.write() as s:
+        return s.exec(
+            update(Document)
+            .where(col(Document.owner) == owner, col(Document.status) == DocStatus.processing)
+            .values(status=DocStatus.pending, progress=0, owner=None, updated_at=utcnow())
+        ).rowcount  # type: ignore[attr-defined]

@@ -344,3 +344,21 @@ def test_csv_export_is_excel_safe_and_opens_with_pandas(runner: Runner) -> None:
     payload = json.loads(js)
     assert payload["job"]["job_id"] == job_id
     assert payload["documents"][0]["filename"] == "=cmd()|calc.txt"  # JSON keeps the raw name
+
+
+def test_a_runner_replaced_in_the_same_process_leaves_nothing_stuck(tmp_path: Path) -> None:
+    """What clearing Streamlit's cache does: shutdown(wait=False), then a new runner."""
+    first = make_runner(tmp_path, extract_fn=workers.slow, workers=2, process_workers=1)
+    job_id = first.submit([Upload(p.name, p) for p in eval_texts("email", 8)])
+    while not any(
+        d.status == "processing" for d in store.job_documents(db=first.db, job_id=job_id)
+    ):
+        time.sleep(0.02)
+    first.shutdown(wait=False)
+    second = make_runner(tmp_path)
+    try:
+        assert second.wait_job(job_id, timeout=120) == "completed"
+        docs = store.job_documents(db=second.db, job_id=job_id)
+    finally:
+        second.shutdown(wait=True)
+    assert [d.status for d in docs] == ["completed"] * 8
