@@ -30,7 +30,7 @@ from docclass.classifiers.factory import KINDS
 from docclass.models import ACTIVE_JOB, Document, DocumentOut, Job, JobStatus
 from docclass.runner import PREVIEW_CHARS, ClassifyResult, Runner
 from docclass.settings import Settings, load_settings
-from docclass.taxonomy import BUILTIN
+from docclass.taxonomy import BUILTIN, parse_taxonomy
 
 # Page files, relative to app.py: the single source for st.navigation and st.switch_page.
 PAGE_CLASSIFY = "pages/classify.py"
@@ -350,6 +350,8 @@ class ResultView:
     filename: str
     size: int = 0
     sha256: str = ""
+    doc_id: str | None = None  # job documents only: they can be corrected
+    job_id: str | None = None
     status: str | None = None  # job documents only
     progress: int | None = None
     error: str | None = None
@@ -408,6 +410,8 @@ def view_from_document(doc: DocumentOut) -> ResultView:
         filename=doc.filename,
         size=doc.size,
         sha256=doc.sha256,
+        doc_id=doc.doc_id,
+        job_id=doc.job_id,
         status=doc.status,
         progress=doc.progress,
         error=doc.error,
@@ -541,6 +545,9 @@ def render_result(view: ResultView, *, key: str, expand_text: bool = True) -> No
             with st.expander(f"Evidence ({len(evidence)} hits, with pages)"):
                 st.dataframe(evidence, hide_index=True, width="stretch", key=f"{key}_evidence")
 
+    if view.doc_id and view.job_id:
+        render_correction(view, key=key)
+
     preview = view.text_preview or ""
     label = f"Text preview (first {min(len(preview), PREVIEW_CHARS):,} characters)"
     with st.expander(label, expanded=expand_text):
@@ -548,6 +555,29 @@ def render_result(view: ResultView, *, key: str, expand_text: bool = True) -> No
             st.code(preview, language=None, wrap_lines=True, height=320)
         else:
             st.caption("No text.")
+
+
+def render_correction(view: ResultView, *, key: str) -> None:
+    """Let an analyst set the right category; it is stored and becomes a training example."""
+    runner = get_runner()
+    job = store.get_job_row(db=runner.db, job_id=view.job_id or "")
+    if job is None:
+        return
+    names = parse_taxonomy(job.taxonomy_toml, name=job.taxonomy_name).names
+    current = view.corrected_category or view.category
+    expander = st.expander("Correct the category", icon=":material/edit:")
+    with expander, st.form(f"{key}_correct", border=False):
+        choice = st.selectbox(
+            "Right category",
+            names,
+            index=names.index(current) if current in names else 0,
+            key=f"{key}_correct_choice",
+        )
+        who = st.text_input("Your name (optional)", key=f"{key}_correct_who", max_chars=80)
+        if st.form_submit_button("Save correction", icon=":material/save:"):
+            runner.correct(view.doc_id or "", choice, corrected_by=who.strip() or None)
+            st.toast(f"Saved: {md_escape(choice)}. It counts as an example from now on.")
+            view.corrected_category = choice
 
 
 # --- job status snapshot (polled every second) ------------------------------------------

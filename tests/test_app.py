@@ -18,11 +18,13 @@ import pandas as pd
 import pytest
 import streamlit as st
 import streamlit.testing.v1.app_test as app_test_module
+from sqlmodel import select
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from docclass import store, ui
 from docclass.export import export_job
+from docclass.models import Correction
 from docclass.runner import Runner, Upload
 from docclass.taxonomy import available_taxonomies, load_taxonomy
 from tests.paths import CORPUS, EVAL, ROOT, eval_texts
@@ -531,3 +533,31 @@ def test_settings_show_engine_settings_but_never_the_api_key(
     assert engine["OpenAI API key"] == "not configured"
     open_page(at, ui.PAGE_BATCH)
     assert "openai" not in at.selectbox(key="batch_classifier").options
+
+
+def test_an_analyst_corrects_a_document_from_its_result_view(idle_runner: Runner) -> None:
+    job_id = submit(idle_runner, eval_texts("receipt", 1))
+    idle_runner.start()
+    assert idle_runner.wait_job(job_id, 60) == "completed"
+    at = open_page(new_app(), ui.PAGE_STATUS, job=job_id)
+    at.session_state[ui.documents_table_key(job_id)] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
+    at.run()
+    no_exception(at)
+    choice = at.selectbox(key="job_doc_correct_choice")
+    assert "invoice" in choice.options and choice.value == "receipt"
+    choice.set_value("invoice")
+    at.text_input(key="job_doc_correct_who").set_value("ana")
+    next(b for b in at.button if b.label == "Save correction").click()
+    at.run()
+    no_exception(at)
+    doc_id = store.job_documents(db=idle_runner.db, job_id=job_id)[0].id
+    doc = store.get_document(db=idle_runner.db, doc_id=doc_id)
+    assert doc.corrected_category == "invoice"
+    assert doc.classification.final_category == "receipt"  # the prediction is kept
+    with idle_runner.db.read() as s:
+        who = s.exec(select(Correction.corrected_by)).all()
+    assert who == ["ana"]
+    at.run()
+    assert any("corrected this to" in text for text in shown(at.info))
