@@ -562,3 +562,45 @@ def release_documents(*, db: Database, owner: str) -> int:
             .where(col(Document.owner) == owner, col(Document.status) == DocStatus.processing)
             .values(status=DocStatus.pending, progress=0, owner=None, updated_at=utcnow())
         ).rowcount  # type: ignore[attr-defined]
+
+
+def job_status(*, db: Database, job_id: str) -> str | None:
+    with db.read() as s:
+        return s.exec(select(Job.status).where(Job.id == job_id)).first()
+
+
+STATUS_TABLE_COLUMNS = (
+    Document.id,
+    Document.filename,
+    Document.status,
+    Document.progress,
+    Document.final_category,
+    Document.confidence,
+    Document.needs_review,
+    Document.error,
+)
+
+
+def job_table_rows(*, db: Database, job_id: str) -> tuple[Job, list[tuple[Any, ...]]] | None:
+    """The job row and its documents' status columns (no JSON, no text) in one read.
+
+    What a live status view polls every second; one transaction so counts and rows agree.
+    """
+    with db.read() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            return None
+        rows = s.exec(
+            select(*STATUS_TABLE_COLUMNS)
+            .where(Document.job_id == job_id)
+            .order_by(col(Document.position))
+        ).all()
+    return job, [tuple(r) for r in rows]
+
+
+def job_statuses(*, db: Database, job_ids: Sequence[str]) -> dict[str, str]:
+    if not job_ids:
+        return {}
+    with db.read() as s:
+        rows = s.exec(select(Job.id, Job.status).where(col(Job.id).in_(job_ids))).all()
+    return {r[0]: r[1] for r in rows}

@@ -23,14 +23,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import make_url
-from sqlmodel import col, select
 
 from docclass import store
 from docclass.classifiers.factory import KINDS
-from docclass.models import ACTIVE_JOB, Document, DocumentOut, Job, JobStatus
+from docclass.models import ACTIVE_JOB, DocumentOut, JobStatus
 from docclass.runner import PREVIEW_CHARS, ClassifyResult, Runner
 from docclass.settings import Settings, load_settings
-from docclass.taxonomy import BUILTIN, parse_taxonomy
+from docclass.taxonomy import BUILTIN, available_taxonomies, parse_taxonomy
 
 # Page files, relative to app.py: the single source for st.navigation and st.switch_page.
 PAGE_CLASSIFY = "pages/classify.py"
@@ -275,12 +274,7 @@ def watch_job(job_id: str) -> None:
 
 
 def _job_statuses(runner: Runner, job_ids: Iterable[str]) -> dict[str, str]:
-    ids = list(job_ids)
-    if not ids:
-        return {}
-    with runner.db.read() as s:
-        rows = s.exec(select(Job.id, Job.status).where(col(Job.id).in_(ids))).all()
-    return {r[0]: r[1] for r in rows}
+    return store.job_statuses(db=runner.db, job_ids=list(job_ids))
 
 
 def finished_watched_jobs(runner: Runner) -> list[str]:
@@ -338,6 +332,31 @@ def render_sidebar(runner: Runner) -> None:
                 st.rerun(scope="app")
 
         running_jobs()
+
+
+def pick_taxonomy_and_classifier(settings: Settings, *, key: str) -> tuple[str, str]:
+    """The taxonomy and classifier pickers the Classify and Batch pages share."""
+    choices = available_taxonomies(settings.data_dir)
+    if settings.taxonomy not in choices:
+        choices.insert(0, settings.taxonomy)
+    kinds = classifier_options(settings)
+    left, right = st.columns(2)
+    taxonomy_spec = left.selectbox(
+        "Taxonomy",
+        choices,
+        index=choices.index(settings.taxonomy),
+        format_func=taxonomy_label,
+        key=f"{key}_taxonomy",
+        help="Saved taxonomies (Settings page) appear here too.",
+    )
+    kind = right.selectbox(
+        "Classifier",
+        kinds,
+        index=kinds.index(settings.classifier) if settings.classifier in kinds else 0,
+        format_func=lambda k: effective_classifier(settings, k),
+        key=f"{key}_classifier",
+    )
+    return str(taxonomy_spec), str(kind)
 
 
 # --- one document's result --------------------------------------------------------------
@@ -634,8 +653,7 @@ class JobSnapshot:
 
 def job_status_of(runner: Runner, job_id: str) -> str | None:
     """Only the job's status: decides whether the live view polls."""
-    with runner.db.read() as s:
-        return s.exec(select(Job.status).where(Job.id == job_id)).first()
+    return store.job_status(db=runner.db, job_id=job_id)
 
 
 def load_job_snapshot(runner: Runner, job_id: str) -> JobSnapshot | None:
@@ -644,24 +662,10 @@ def load_job_snapshot(runner: Runner, job_id: str) -> JobSnapshot | None:
     Two indexed queries in one read transaction, so counts and table agree; this is what
     the status fragment runs every second (see bench/status_page.py).
     """
-    with runner.db.read() as s:
-        job = s.get(Job, job_id)
-        if job is None:
-            return None
-        rows = s.exec(
-            select(
-                Document.id,
-                Document.filename,
-                Document.status,
-                Document.progress,
-                Document.final_category,
-                Document.confidence,
-                Document.needs_review,
-                Document.error,
-            )
-            .where(Document.job_id == job_id)
-            .order_by(col(Document.position))
-        ).all()
+    found = store.job_table_rows(db=runner.db, job_id=job_id)
+    if found is None:
+        return None
+    job, rows = found
     table = pd.DataFrame.from_records(rows, columns=TABLE_COLUMNS)
     table["confidence"] = table["confidence"].astype("float64") * 100  # shown as "87%"
     counts = {k: int(v) for k, v in table["status"].value_counts().items()}

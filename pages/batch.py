@@ -11,7 +11,7 @@ import streamlit as st
 
 from docclass import ui
 from docclass.runner import Upload, describe_error
-from docclass.taxonomy import available_taxonomies, load_taxonomy
+from docclass.taxonomy import load_taxonomy
 
 ui.ensure_routed()
 runner = ui.get_runner()
@@ -31,26 +31,7 @@ files = st.file_uploader(
     help=f"PDF, Word or text files, up to {limit // (1024 * 1024)} MB each.",
 )
 
-choices = available_taxonomies(settings.data_dir)
-if settings.taxonomy not in choices:
-    choices.insert(0, settings.taxonomy)
-kinds = ui.classifier_options(settings)
-left, right = st.columns(2)
-taxonomy_spec = left.selectbox(
-    "Taxonomy",
-    choices,
-    index=choices.index(settings.taxonomy),
-    format_func=ui.taxonomy_label,
-    key="batch_taxonomy",
-    help="Saved taxonomies (Settings page) appear here too.",
-)
-kind = right.selectbox(
-    "Classifier",
-    kinds,
-    index=kinds.index(settings.classifier),
-    format_func=lambda k: ui.effective_classifier(settings, k),
-    key="batch_classifier",
-)
+taxonomy_spec, kind = ui.pick_taxonomy_and_classifier(settings, key="batch")
 
 files = files or []
 if files:

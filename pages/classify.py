@@ -11,7 +11,7 @@ import streamlit as st
 
 from docclass import ui
 from docclass.runner import Upload, describe_error
-from docclass.taxonomy import available_taxonomies, load_taxonomy
+from docclass.taxonomy import load_taxonomy
 
 RESULT_KEY = "classify_result"
 
@@ -25,25 +25,7 @@ st.caption(
     "right here. Nothing is stored. For many files at once, use **Batch**."
 )
 
-choices = available_taxonomies(settings.data_dir)
-if settings.taxonomy not in choices:
-    choices.insert(0, settings.taxonomy)
-kinds = ui.classifier_options(settings)
-left, right = st.columns(2)
-taxonomy_spec = left.selectbox(
-    "Taxonomy",
-    choices,
-    index=choices.index(settings.taxonomy),
-    format_func=ui.taxonomy_label,
-    key="classify_taxonomy",
-)
-kind = right.selectbox(
-    "Classifier",
-    kinds,
-    index=kinds.index(settings.classifier),
-    format_func=lambda k: ui.effective_classifier(settings, k),
-    key="classify_classifier",
-)
+taxonomy_spec, kind = ui.pick_taxonomy_and_classifier(settings, key="classify")
 
 uploaded = st.file_uploader(
     "Document",

@@ -798,18 +798,18 @@ class LocalClassifier:
         ev, docs = self._zero.evidence(heads, structures)
         prior = softmax(ev.total(self._zero.catch_all))
         sup = self._supervised
-        sup_docs: list[_Doc | None] = [None] * len(texts)
+        sup_docs: list[_Doc] = []
         if sup is not None:
             sup_docs = [sup.vectorizer.one(h) for h in heads]
-            prior = self._blend(sup, prior, sup.proba(sup_docs))  # type: ignore[arg-type]
+            prior = self._blend(sup, prior, sup.proba(sup_docs))
         x, x_examples, y_examples = self._batch_features(heads, sup)
         probs = prior
         for _ in range(SELF_TRAIN_ROUNDS):
             probs = self._self_train(x, prior, probs, x_examples, y_examples)
         return [
             self._result(
-                probs[i], heads[i], structures[i], ev, i, docs[i], sup, sup_docs[i],
-                detectors[i], "batch",
+                probs[i], heads[i], structures[i], ev, i, docs[i], sup,
+                sup_docs[i] if sup_docs else None, detectors[i], "batch",
             )
             for i in range(len(texts))
         ]  # fmt: skip
@@ -914,16 +914,12 @@ class LocalClassifier:
         n: int = 3,
     ) -> list[str]:
         """Document terms that pushed hardest towards the chosen category."""
-        contrib = None
         if sup is not None and sup_doc is not None:
             contrib = sup.contributions(sup_doc, self._names[best])
-        if contrib is not None and sup_doc is not None:
-            cols, terms = sup_doc.cols, sup.vectorizer.terms  # type: ignore[union-attr]
-        else:
-            contrib = doc.data * self._zero.profile_dense[best, doc.cols]
-            cols, terms = doc.cols, self._zero.vectorizer.terms
-        order = np.argsort(-contrib)[:n]
-        return [_surface(terms[cols[i]], head) for i in order if contrib[i] > 0]
+            if contrib is not None:
+                return _strongest(contrib, sup_doc.cols, sup.vectorizer.terms, head, n)
+        contrib = doc.data * self._zero.profile_dense[best, doc.cols]
+        return _strongest(contrib, doc.cols, self._zero.vectorizer.terms, head, n)
 
     def _rationale(
         self,
@@ -980,6 +976,13 @@ class LocalClassifier:
                 self._others.clear()
             self._others[key] = cached
         return cached
+
+
+def _strongest(
+    contrib: np.ndarray, cols: np.ndarray, terms: list[str], head: str, n: int
+) -> list[str]:
+    order = np.argsort(-contrib)[:n]
+    return [_surface(terms[cols[i]], head) for i in order if contrib[i] > 0]
 
 
 def _surface(term: str, head: str) -> str:
