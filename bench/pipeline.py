@@ -28,7 +28,7 @@ from docclass import store  # noqa: E402
 from docclass.classifiers.local import LocalClassifier  # noqa: E402
 from docclass.detectors import run_detectors  # noqa: E402
 from docclass.extraction import DocumentError, extract_file  # noqa: E402
-from docclass.runner import Runner, Upload  # noqa: E402
+from docclass.runner import Runner, Upload, _init_worker  # noqa: E402
 from docclass.settings import Limits, load_settings  # noqa: E402
 from docclass.taxonomy import load_taxonomy  # noqa: E402
 
@@ -49,7 +49,12 @@ def _timed_extract(path: str, limits: Limits) -> tuple[float, str | None]:
 
 def extraction_alone(paths: list[Path], procs: int, limits: Limits) -> tuple[float, list]:
     """Extraction only, in a spawn process pool with the runner's timeout."""
-    pool = pebble.ProcessPool(max_workers=procs, context=multiprocessing.get_context("spawn"))
+    pool = pebble.ProcessPool(
+        max_workers=procs,
+        initializer=_init_worker,
+        initargs=(limits.doc_memory_mb,),
+        context=multiprocessing.get_context("spawn"),
+    )
     # warm the workers so start-up cost is not billed to the files
     list(pool.map(len, ["x"] * procs).result())
     t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MAX_EXAMPLES = 3
 MAX_SPANS = 200
@@ -100,18 +101,22 @@ def iban_ok(iban: str) -> bool:
 
 # --- detectors -------------------------------------------------------------------------
 
+# Each pattern opens with a lookahead on the characters a match can start with: Python's re
+# then skips most positions at once (detectors must stay a small share of extraction time).
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b")
 _PHONE = re.compile(
-    r"(?<![\w+])(?<!\d[ .-])(?:\+\d{1,3}[ .-]?)?"
+    r"(?=[+(\d])(?<![\w+])(?<!\d[ .-])(?:\+\d{1,3}[ .-]?)?"
     r"(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{3,4}"
     r"(?![\w-])(?![ .-]\d)"
 )
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_CARD = re.compile(r"(?=[2-6])(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
-_SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
+_SSN = re.compile(r"(?=\d)\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
+_CURRENCY_CODES = r"(?:USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR)"
 _MONEY = re.compile(
-    r"(?:[$€£¥]|\b(?:USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR)\b)\s?-?\d{1,3}(?:[,.\s]\d{3})*(?:[.,]\d{2})?"
-    r"|\b\d{1,3}(?:,\d{3})*(?:\.\d{2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b",
+    r"(?=[$€£¥UEGRMSACJI\d])"
+    rf"(?:(?:[$€£¥]|\b{_CURRENCY_CODES}\b)\s?-?\d{{1,3}}(?:[,.\s]\d{{3}})*(?:[.,]\d{{2}})?"
+    r"|\b\d{1,3}(?:,\d{3})*(?:\.\d{2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)",
     re.IGNORECASE,
 )
 _MONTHS = (
@@ -119,7 +124,7 @@ _MONTHS = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _DATE = re.compile(
-    r"\b(?:\d{4}-\d{2}-\d{2}"
+    r"(?=[\dJFMASOND])\b(?:\d{4}-\d{2}-\d{2}"
     r"|\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+\d{{4}}"
     rf"|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})\b",
@@ -146,10 +151,16 @@ def detect_phones(text: str) -> list[Span]:
 
 def detect_payment_cards(text: str) -> list[Span]:
     out = []
+    ibans: list[tuple[int, int]] | None = None
     for m in _finditer(_CARD, text):
         digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_ok(digits):
-            out.append(Span(m.start(), m.end(), _keep_last(m.group())))
+        if not (13 <= len(digits) <= 19 and luhn_ok(digits)):
+            continue
+        if ibans is None:  # digits inside IBAN-shaped text are not a card, whatever Luhn says
+            ibans = [i.span() for i in _IBAN.finditer(text)]
+        if any(start < m.end() and m.start() < end for start, end in ibans):
+            continue
+        out.append(Span(m.start(), m.end(), _keep_last(m.group())))
     return out
 
 
@@ -191,12 +202,50 @@ DETECTORS: dict[str, Detector] = {
 PII_DETECTORS = ("email", "phone", "payment_card", "iban", "ssn")
 
 
+def _trie_regex(words: Sequence[str]) -> str:
+    """An alternation factored by common prefixes: Python's re then tests each position
+    against one branch per first letter instead of against every phrase (about 5x faster).
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        ends_here = "" in node
+        body = branches[0] if len(branches) == 1 and not ends_here else f"(?:{'|'.join(branches)})"
+        return body + ("?" if ends_here else "")
+
+    return emit(trie)
+
+
 def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    words = sorted({k for k in keywords if k}, key=len, reverse=True)
+    """One case-insensitive whole-word pattern for a list of words and phrases."""
+    words = sorted({k.lower() for k in keywords if k})
     if not words:
         return None
-    alternation = "|".join(re.escape(w) for w in words)
-    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{_trie_regex(words)})(?!\w)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def _keyword_index(
+    keywords: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[re.Pattern[str] | None, dict[str, list[str]]]:
+    """Every category's keywords in one pattern, and which categories each keyword cues.
+
+    One pass over the text for all categories instead of one per category.
+    """
+    owners: dict[str, list[str]] = {}
+    for category, words in keywords:
+        for word in words:
+            if word:
+                owners.setdefault(word.lower(), []).append(category)
+    return keyword_pattern(list(owners)), owners
 
 
 def _result(name: str, spans: list[Span]) -> DetectorResult:
@@ -213,12 +262,19 @@ def run_detectors(
 ) -> list[DetectorResult]:
     """Run every registered detector, then one ``keywords:<category>`` cue per category."""
     results = [_result(name, fn(text)) for name, fn in DETECTORS.items()]
-    for category, words in (keywords or {}).items():
-        pattern = keyword_pattern(words)
-        if pattern is None:
-            continue
-        spans = [Span(m.start(), m.end(), m.group().lower()) for m in pattern.finditer(text)]
-        results.append(_result(f"keywords:{category}", spans))
+    if not keywords:
+        return results
+    frozen = tuple((c, tuple(w)) for c, w in keywords.items())
+    pattern, owners = _keyword_index(frozen)
+    spans: dict[str, list[Span]] = {category: [] for category, _ in frozen}
+    if pattern is not None:
+        for m in pattern.finditer(text):
+            word = m.group().lower()
+            for category in owners.get(word, ()):
+                spans[category].append(Span(m.start(), m.end(), word))
+    for category, words in frozen:
+        if any(words):
+            results.append(_result(f"keywords:{category}", spans[category]))
     return results
 
 
