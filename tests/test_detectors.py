@@ -45,3 +45,9 @@ def test_money_dates_and_keyword_cues() -> None:
 def test_keyword_cues_match_whole_words_only() -> None:
     found = _by_name("the invoices and reinvoice", {"invoice": ["invoice"]})
     assert found["keywords:invoice"].count == 0
+
+
+def test_digits_of_an_iban_are_not_a_card_number() -> None:
+    found = _by_name("Pay to DE89 3704 0044 0532 0130 00 or card 5555 5555 5555 4444.")
+    assert found["iban"].count == 1
+    assert found["payment_card"].examples == ["**** **** **** 4444"]

@@ -57,6 +57,8 @@ OTHER_EVIDENCE = 0.1
 ZERO_SHOT_WEIGHT = 0.4
 SVM_C = 0.5
 SVM_TEMPERATURE = 0.3  # when there are too few examples to fit one
+# Log-odds per unit of cosine to the nearest example when all examples share one category.
+ONE_CLASS_WEIGHT = 4.0
 # Batch self-training: rounds, share of each predicted class used as pseudo-labels, weight.
 SELF_TRAIN_ROUNDS = 2
 SELF_TRAIN_SHARE = 0.8
@@ -688,14 +690,21 @@ class _Supervised:
         return float(grid[int(np.argmin(losses))])
 
     def proba(self, docs: Sequence[_Doc]) -> np.ndarray:
+        """Class probabilities; with one class only, the cosine to the nearest example."""
         if self.model is None:
-            return np.ones((len(docs), 1))
+            return np.array([[self.similarity(d)] for d in docs])
         margins = np.vstack([self.coef[:, d.cols] @ d.data + self.intercept for d in docs])
         return softmax(margins, self.temperature)
 
+    def _similarities(self, doc: _Doc) -> np.ndarray:
+        return np.asarray(self.train_by_term[doc.cols].T @ doc.data).ravel()
+
     def nearest(self, doc: _Doc) -> int:
-        sims = self.train_by_term[doc.cols].T @ doc.data
-        return int(np.argmax(sims))
+        return int(np.argmax(self._similarities(doc)))
+
+    def similarity(self, doc: _Doc) -> float:
+        sims = self._similarities(doc)
+        return float(sims.max()) if len(sims) else 0.0
 
     def contributions(self, doc: _Doc, category: str) -> np.ndarray | None:
         if self.model is None or category not in self.classes:
@@ -748,10 +757,14 @@ class LocalClassifier:
         """Log-linear blend; categories without examples get the examples' model's average.
 
         Examples of a single category fit no model (nothing to contrast them with): then the
-        zero-shot scores stand, and the examples only serve as the nearest-example evidence.
+        category gains log-odds in proportion to the document's cosine similarity to its
+        nearest example, so a few corrections already pull look-alikes towards it.
         """
         if sup.model is None:
-            return zero
+            column = self._names.index(sup.classes[0])
+            logits = np.log(np.clip(zero, 1e-9, 1.0))
+            logits[:, column] += ONE_CLASS_WEIGHT * probs[:, 0]
+            return softmax(logits, 1.0)
         columns = [self._names.index(c) for c in sup.classes]
         log_sup = np.full(zero.shape, math.log(1.0 / max(len(columns), 2)))
         log_sup[:, columns] = np.log(np.clip(probs, 1e-9, 1.0))
