@@ -115,7 +115,7 @@ _SSN = re.compile(r"(?=\d)\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 _CURRENCY_CODES = r"(?:USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR)"
 _MONEY = re.compile(
     r"(?=[$€£¥UEGRMSACJI\d])"
-    rf"(?:(?:[$€£¥]|\b{_CURRENCY_CODES}\b)\s?-?\d{{1,3}}(?:[,.\s]\d{{3}})*(?:[.,]\d{{2}})?"
+    rf"(?:(?:[$€£¥]|\b{_CURRENCY_CODES}(?![A-Za-z]))\s?-?\d{{1,3}}(?:[,.\s]\d{{3}})*(?:[.,]\d{{2}})?"
     r"|\b\d{1,3}(?:,\d{3})*(?:\.\d{2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)",
     re.IGNORECASE,
 )
@@ -224,12 +224,13 @@ def _trie_regex(words: Sequence[str]) -> str:
     return emit(trie)
 
 
-def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    """One case-insensitive whole-word pattern for a list of words and phrases."""
+def keyword_pattern(keywords: Sequence[str], *, ignore_case: bool = True) -> re.Pattern[str] | None:
+    """One whole-word pattern for a list of words and phrases (matched in lower case)."""
     words = sorted({k.lower() for k in keywords if k})
     if not words:
         return None
-    return re.compile(rf"(?<!\w)(?:{_trie_regex(words)})(?!\w)", re.IGNORECASE)
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile(rf"(?<!\w)(?:{_trie_regex(words)})(?!\w)", flags)
 
 
 @lru_cache(maxsize=32)
@@ -245,7 +246,7 @@ def _keyword_index(
         for word in words:
             if word:
                 owners.setdefault(word.lower(), []).append(category)
-    return keyword_pattern(list(owners)), owners
+    return keyword_pattern(list(owners), ignore_case=False), owners
 
 
 def _result(name: str, spans: list[Span]) -> DetectorResult:
@@ -268,7 +269,12 @@ def run_detectors(
     pattern, owners = _keyword_index(frozen)
     spans: dict[str, list[Span]] = {category: [] for category, _ in frozen}
     if pattern is not None:
-        for m in pattern.finditer(text):
+        # Matching lowered text is twice as fast as IGNORECASE; the rare text whose length
+        # changes when lowered (e.g. "İ") is matched as is, case-insensitively.
+        low = text.lower()
+        if len(low) != len(text):
+            low, pattern = text, re.compile(pattern.pattern, re.IGNORECASE)
+        for m in pattern.finditer(low):
             word = m.group().lower()
             for category in owners.get(word, ()):
                 spans[category].append(Span(m.start(), m.end(), word))
