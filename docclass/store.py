@@ -604,3 +604,43 @@ def job_statuses(*, db: Database, job_ids: Sequence[str]) -> dict[str, str]:
     with db.read() as s:
         rows = s.exec(select(Job.id, Job.status).where(col(Job.id).in_(job_ids))).all()
     return {r[0]: r[1] for r in rows}
+
+
+def has_unfinished(*, db: Database, job_id: str) -> bool:
+    with db.read() as s:
+        return (
+            s.exec(
+                select(Document.id)
+                .where(Document.job_id == job_id, col(Document.status).in_(UNFINISHED_DOC))
+                .limit(1)
+            ).first()
+            is not None
+        )
+
+
+def completed_by(*, db: Database, job_id: str, classifier: str, limit: int) -> list[Document]:
+    """Completed documents of a job that one classifier decided, in upload order."""
+    with db.read() as s:
+        return list(
+            s.exec(
+                select(Document)
+                .where(
+                    Document.job_id == job_id,
+                    Document.status == DocStatus.completed,
+                    Document.classifier == classifier,
+                )
+                .order_by(col(Document.position))
+                .limit(limit)
+            ).all()
+        )
+
+
+def set_classification(*, db: Database, doc_id: str, **values: Any) -> None:
+    """Replace a completed document's classification (the job-level batch pass)."""
+    values["updated_at"] = utcnow()
+    with db.write() as s:
+        s.exec(
+            update(Document)
+            .where(col(Document.id) == doc_id, col(Document.status) == DocStatus.completed)
+            .values(**values)
+        )

@@ -362,3 +362,17 @@ def test_a_runner_replaced_in_the_same_process_leaves_nothing_stuck(tmp_path: Pa
     finally:
         second.shutdown(wait=True)
     assert [d.status for d in docs] == ["completed"] * 8
+
+
+def test_a_finished_job_is_classified_again_as_one_batch(runner: Runner) -> None:
+    """Self-training over the job's own documents once the last one is saved."""
+    folders = ["contract", "email", "news_article", "receipt", "resume", "scientific_paper"]
+    files = [(f.replace("_", " "), p) for f in folders for p in eval_texts(f, 3)]
+    job_id = runner.submit([Upload(p.name, p) for _, p in files])
+    assert runner.wait_job(job_id, timeout=120) == "completed"
+    docs = store.job_documents(db=runner.db, job_id=job_id)
+    assert all(d.classifier_meta.get("stage") == "batch" for d in docs)
+    assert all("single_category" in d.classifier_meta for d in docs)
+    pairs = [(label, d.final_category) for (label, _), d in zip(files, docs, strict=True)]
+    assert sum(a == b for a, b in pairs) >= len(files) - 2, pairs
+    assert all(d.evidence is not None and d.rationale for d in docs)
