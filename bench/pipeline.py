@@ -11,6 +11,7 @@ detectors and of the classifier relative to extraction; and store query times fo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import statistics
 import sys
@@ -68,10 +69,8 @@ def _classifier() -> LocalClassifier:
 
 def _timed_extract(path: str, limits: Limits) -> float:
     t0 = time.perf_counter()
-    try:
+    with contextlib.suppress(DocumentError):
         extract_file(path, Path(path).name, limits)
-    except DocumentError:
-        pass
     return time.perf_counter() - t0
 
 
