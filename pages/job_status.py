@@ -127,14 +127,23 @@ def job_panel() -> None:
 
     table_col, chart_col = st.columns([4, 1], gap="large")
     with table_col:
+        flagged = snap.table["review"].fillna(False).astype(bool)
+        only_review = st.toggle(
+            f"Only documents that need review ({int(flagged.sum())})",
+            key=f"review_only_{job_id}",
+            help="Floor and classifier disagree, low confidence, or local and LLM differ.",
+        )
+        table = snap.table[flagged].reset_index(drop=True) if only_review else snap.table
+        # A separate selection per view: row numbers differ between the two.
+        table_key = ui.documents_table_key(job_id) + ("_review" if only_review else "")
         event = st.dataframe(
-            snap.table,
-            key=ui.documents_table_key(job_id),  # per job: a selection never carries over
+            table,
+            key=table_key,  # per job: a selection never carries over
             on_select="rerun",
             selection_mode="single-row",
             hide_index=True,
             width="stretch",
-            height=min(38 + 35 * max(len(snap.table), 1), 460),
+            height=min(38 + 35 * max(len(table), 1), 460),
             column_order=[c for c in ui.TABLE_COLUMNS if c != "doc_id"],
             column_config=ui.status_table_config(),
         )
@@ -156,8 +165,8 @@ def job_panel() -> None:
             )
 
     rows = event.selection.rows if event is not None else []
-    if rows and rows[0] < len(snap.table):
-        doc = store.get_document(db=runner.db, doc_id=str(snap.table.iloc[rows[0]]["doc_id"]))
+    if rows and rows[0] < len(table):
+        doc = store.get_document(db=runner.db, doc_id=str(table.iloc[rows[0]]["doc_id"]))
         if doc is not None:
             with st.container(border=True):
                 ui.render_result(ui.view_from_document(doc), key="job_doc", expand_text=False)

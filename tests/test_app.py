@@ -561,3 +561,30 @@ def test_an_analyst_corrects_a_document_from_its_result_view(idle_runner: Runner
     assert who == ["ana"]
     at.run()
     assert any("corrected this to" in text for text in shown(at.info))
+
+
+def test_status_page_filters_to_documents_that_need_review(
+    idle_runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCCLASS_REVIEW_THRESHOLD", "0")  # only floor disagreements flag
+    news = eval_texts("news_article", 2)
+    story = news[0].read_text()
+    # The classifier reads the head (a public news story); detectors read it all.
+    planted = story + "\n" * 3 + "x " * 3000 + "\nEmployee SSN 123-45-6789\n"
+    job_id = idle_runner.submit(
+        [Upload("planted.txt", planted.encode()), Upload("plain.txt", news[1].read_bytes())],
+        taxonomy="sensitivity",
+    )
+    idle_runner.start()
+    assert idle_runner.wait_job(job_id, 60) == "completed"
+    flagged = {d.filename for d in store.job_documents(db=idle_runner.db, job_id=job_id)
+               if d.needs_review}  # fmt: skip
+    assert flagged == {"planted.txt"}
+    at = open_page(new_app(), ui.PAGE_STATUS, job=job_id)
+    toggle = at.toggle(key=f"review_only_{job_id}")
+    assert toggle.label == "Only documents that need review (1)"
+    assert len(at.dataframe[0].value) == 2
+    toggle.set_value(True)
+    at.run()
+    no_exception(at)
+    assert at.dataframe[0].value["file"].tolist() == ["planted.txt"]
