@@ -69,3 +69,30 @@ def test_corrections_are_stored_exported_and_learnt(tmp_path: Path) -> None:
             runner.correct("no-such-doc", "invoice")
     finally:
         runner.shutdown(wait=True)
+
+
+def test_taxonomy_example_folders_teach_categories_their_names_do_not(tmp_path: Path) -> None:
+    """Two categories that only their example files tell apart."""
+    for name, folder in (("alpha", "receipt"), ("beta", "contract")):
+        target = tmp_path / "tax" / "examples" / name
+        target.mkdir(parents=True)
+        for p in eval_texts(folder, 5):
+            (target / p.name).write_bytes(p.read_bytes())
+    toml = tmp_path / "tax" / "letters.toml"
+    toml.write_text(
+        '[[category]]\nname = "alpha"\ndescription = "Documents of the first kind."\n'
+        'examples = "examples/alpha"\n\n'
+        '[[category]]\nname = "beta"\ndescription = "Documents of the second kind."\n'
+        'examples = "examples/beta"\n'
+    )
+    held_out = [("alpha", p) for p in sorted((EVAL / "receipt").glob("*.txt"))[10:14]]
+    held_out += [("beta", p) for p in sorted((EVAL / "contract").glob("*.txt"))[10:14]]
+    runner = make_runner(tmp_path)
+    try:
+        job_id = runner.submit([Upload(p.name, p) for _, p in held_out], taxonomy=str(toml))
+        assert runner.wait_job(job_id, timeout=120) == "completed"
+        docs = store.job_documents(db=runner.db, job_id=job_id)
+    finally:
+        runner.shutdown(wait=True)
+    assert [d.final_category for d in docs] == [label for label, _ in held_out]
+    assert all(d.classifier_meta.get("examples") == 10 for d in docs)

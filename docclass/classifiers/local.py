@@ -106,7 +106,8 @@ def _stem(word: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """Stemmed word unigrams and bigrams without function words: every vectorizer's analyser."""
-    toks = [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP]
+    # Bare numbers (IDs, amounts, clause numbers) name no document type: left out.
+    toks = [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP and not t.isdigit()]
     return [*toks, *(f"{a} {b}" for a, b in pairwise(toks))]
 
 
