@@ -495,7 +495,14 @@ class Runner:
             results = classify_batch([doc.text_preview or "" for doc in docs], detectors)
             for doc, found, result in zip(docs, detectors, results, strict=True):
                 checked = review(
-                    replace(result, meta={**result.meta, "single_category": doc.final_category}),
+                    replace(
+                        result,
+                        meta={
+                            **(doc.classifier_meta or {}),  # e.g. the cascade's record
+                            **result.meta,
+                            "single_category": doc.final_category,
+                        },
+                    ),
                     found,
                     taxonomy,
                     review_threshold=self.settings.review_threshold,
