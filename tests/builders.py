@@ -69,6 +69,14 @@ def docx_bytes(document: docx.document.Document) -> bytes:
     return buf.getvalue()
 
 
+def docx_from_text(text: str) -> bytes:
+    """A real Word document (python-docx) holding ``text``, one paragraph per blank line."""
+    document = docx.Document()
+    for para in text.split("\n\n"):
+        document.add_paragraph(para)
+    return docx_bytes(document)
+
+
 def zip_bytes(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import docx
 import pandas as pd
 import pytest
 import streamlit as st
@@ -27,6 +26,7 @@ from docclass.export import export_job
 from docclass.models import Correction
 from docclass.runner import Runner, Upload
 from docclass.taxonomy import available_taxonomies, load_taxonomy
+from tests.builders import docx_from_text
 from tests.paths import CORPUS, EVAL, ROOT, eval_texts
 
 pytestmark = pytest.mark.skipif(
@@ -89,16 +89,6 @@ def open_page(at: AppTest, page: str, **query: str) -> AppTest:
 
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
-
-
-def docx_bytes(text: str) -> bytes:
-    """A real Word document (python-docx) holding ``text``, one paragraph per blank line."""
-    document = docx.Document()
-    for para in text.split("\n\n"):
-        document.add_paragraph(para)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def find_table(at: AppTest, column: str) -> pd.DataFrame:
@@ -187,7 +177,7 @@ def test_classify_a_docx_shows_category_scores_reason_and_text(data_dir: Path) -
     source = eval_texts("contract", 1)[0].read_text("utf-8")
     at = new_app()
     assert at.info and "Upload a file" in at.info[0].value
-    at.file_uploader[0].set_value(("agreement.docx", docx_bytes(source), "application/msword"))
+    at.file_uploader[0].set_value(("agreement.docx", docx_from_text(source), "application/msword"))
     at.run()
     no_exception(at)
     found = metrics(at)

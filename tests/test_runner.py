@@ -15,7 +15,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import docx
 import pandas as pd
 import pytest
 
@@ -24,6 +23,7 @@ from docclass.models import Document
 from docclass.runner import Runner, Upload
 from docclass.settings import Limits, load_settings
 from tests import workers
+from tests.builders import docx_from_text
 from tests.paths import CORPUS, EVAL, ROOT, corpus_manifest, eval_texts
 
 pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
@@ -62,18 +62,11 @@ def runner(tmp_path: Path):
     r.shutdown(wait=True)
 
 
-def docx_bytes(text: str) -> bytes:
-    document = docx.Document()
-    for para in text.split("\n\n"):
-        document.add_paragraph(para)
-    buf = io.BytesIO()
-    document.save(buf)
-    return buf.getvalue()
-
-
 def test_a_batch_of_real_documents_is_classified(runner: Runner) -> None:
     uploads = [Upload(p.name, p) for p in eval_texts("contract", 2)]
-    uploads += [Upload(f"{p.stem}.docx", docx_bytes(p.read_text())) for p in eval_texts("email", 2)]
+    uploads += [
+        Upload(f"{p.stem}.docx", docx_from_text(p.read_text())) for p in eval_texts("email", 2)
+    ]
     uploads.append(
         Upload("sample.pdf", CORPUS / "py-pdf+sample-files/001-trivial/minimal-document.pdf")
     )
