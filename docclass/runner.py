@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -73,6 +74,10 @@ class WorkerCrashed(Exception):
     pass
 
 
+class RunnerStopped(Exception):
+    """The document was handed back to the queue; another runner reads it."""
+
+
 def _init_worker(megabytes: int) -> None:
     """Process-pool initializer: cap the worker's address space so a bomb fails alone.
 
@@ -116,10 +121,12 @@ class Runner:
         self.db = store.Database(self.settings.database_url)
         self.uploads = self.settings.uploads_dir
         self.uploads.mkdir(parents=True, exist_ok=True)
-        self.owner = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        token = uuid.uuid4().hex[:8]
+        self.owner = f"{HOST}:{os.getpid()}:{token}"
+        self.thread_prefix = f"docclass-{token}"
         self._extract_fn = extract_fn
         self._threads = ThreadPoolExecutor(
-            max_workers=self.settings.workers, thread_name_prefix="docclass-worker"
+            max_workers=self.settings.workers, thread_name_prefix=self.thread_prefix
         )
         # spawn, not fork: the app process has threads (Streamlit, SQLite pools).
         self._procs = pebble.ProcessPool(
@@ -384,6 +391,12 @@ class Runner:
         future = self._procs.schedule(
             self._extract_fn, args=(str(path), filename, limits), timeout=limits.doc_timeout_s
         )
+        # Wait in short steps: a runner shut down with wait=False stops its pool, whose
+        # futures then never resolve; the thread must notice and leave.
+        while not wait_futures([future], timeout=1.0).done:
+            if self._closed:
+                future.cancel()
+                raise RunnerStopped("the runner stopped before the file was read")
         try:
             return future.result()
         except FutureTimeout as exc:
@@ -464,7 +477,9 @@ class Runner:
             timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             save(progress=100, status=DocStatus.completed, timings=timings)
         except Exception as exc:  # every failure ends on the document, never in processing
-            expected = isinstance(exc, DocumentError | Timeout | WorkerCrashed | MemoryError)
+            expected = isinstance(
+                exc, DocumentError | Timeout | WorkerCrashed | MemoryError | RunnerStopped
+            )
             if not expected:
                 log.warning("document %s failed: %s", doc_id, describe_error(exc))
             save(progress=100, status=DocStatus.failed, error=describe_error(exc), timings=timings)

@@ -348,6 +348,10 @@ def test_a_runner_replaced_in_the_same_process_leaves_nothing_stuck(tmp_path: Pa
     ):
         time.sleep(0.02)
     first.shutdown(wait=False)
+    deadline = time.monotonic() + 15
+    while any(t.name.startswith(first.thread_prefix) for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "worker threads outlived shutdown(wait=False)"
+        time.sleep(0.1)
     second = make_runner(tmp_path)
     try:
         assert second.wait_job(job_id, timeout=120) == "completed"
