@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,22 @@ def _cached_runner(database_url: str, data_dir: str) -> Runner:
     ``max_entries=1`` releases (shuts down) the previous runner when the key changes.
     """
     del database_url, data_dir  # only the cache key: the settings are read again below
-    return Runner(load_settings())
+    settings = load_settings()
+    if not settings.openai_api_key and (key := secret_api_key()):
+        settings = replace(settings, openai_api_key=key)
+    return Runner(settings)
+
+
+def secret_api_key() -> str | None:
+    """``OPENAI_API_KEY`` from Streamlit secrets (``.streamlit/secrets.toml``), if any.
+
+    The environment wins; the key lives only in the runner's settings, never in a page.
+    """
+    try:
+        value = st.secrets.get("OPENAI_API_KEY")
+    except Exception:  # no secrets file at all: Streamlit raises rather than returning None
+        return None
+    return str(value).strip() or None if value else None
 
 
 def get_runner() -> Runner:

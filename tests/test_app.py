@@ -578,3 +578,16 @@ def test_status_page_filters_to_documents_that_need_review(
     at.run()
     no_exception(at)
     assert at.dataframe[0].value["file"].tolist() == ["planted.txt"]
+
+
+def test_the_api_key_may_come_from_streamlit_secrets(data_dir: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["OPENAI_API_KEY"] = SECRET
+    at.run()
+    no_exception(at)
+    assert ui.get_runner().settings.openai_api_key == SECRET
+    assert SECRET not in repr(ui.get_runner().settings)  # repr=False on the key
+    open_page(at, ui.PAGE_SETTINGS)
+    engine = find_table(at, "environment variable").set_index("setting")["value"]
+    assert engine["OpenAI API key"] == "configured"
+    assert SECRET not in all_text(at)
