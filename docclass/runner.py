@@ -372,12 +372,6 @@ class Runner:
             db=self.db, doc_id=doc_id, category=category, corrected_by=corrected_by
         )
 
-    def forget_classifiers(self) -> None:
-        """Drop fitted classifiers (after a correction, say) so the next use refits."""
-        with self._lock:
-            self._classifiers.clear()
-            self._folder_examples.clear()
-
     def _job_classifier(self, job_id: str) -> tuple[Taxonomy, Classifier]:
         job = store.get_job_row(db=self.db, job_id=job_id)
         if job is None:
@@ -413,23 +407,43 @@ class Runner:
                 f"reading the file needed more than the {limits.doc_memory_mb} MB memory limit"
             ) from exc
 
-    def _classify(
+    def _analyse(
         self,
-        classifier: Classifier,
-        extracted: Extracted,
-        detectors: Sequence[DetectorResult],
+        path: Path,
+        filename: str,
         taxonomy: Taxonomy,
-    ) -> Review:
-        """Classify, then apply detector floors and decide whether it needs review."""
-        result = classifier.classify(extracted.text, detectors, taxonomy)
-        return review(
-            result,
+        classifier: Classifier,
+        timings: dict[str, float],
+        on_stage: Callable[[int, dict[str, object]], None] | None = None,
+    ) -> tuple[Extracted, list[DetectorResult], Review]:
+        """Extract, detect, classify and review one file, timing each stage.
+
+        ``on_stage(progress, columns)`` runs after each stage (the job runner saves progress
+        there); the Classify page's one-off answer passes nothing.
+        """
+        stage = on_stage or (lambda _progress, _columns: None)
+        t0 = time.perf_counter()
+        extracted = self._extract(path, filename)
+        timings["load_ms"] = _ms_since(t0)
+        stage(30, _extracted_columns(extracted))
+        t1 = time.perf_counter()
+        detectors = run_detectors(extracted.text, taxonomy.keywords())
+        timings["detect_ms"] = _ms_since(t1)
+        stage(60, {"detectors": [d.to_dict() for d in detectors],
+                   "detector_counts": counts(detectors)})  # fmt: skip
+        t2 = time.perf_counter()
+        checked = review(
+            classifier.classify(extracted.text, detectors, taxonomy),
             detectors,
             taxonomy,
             text=extracted.text,
             page_starts=extracted.page_starts,
             review_threshold=self.settings.review_threshold,
         )
+        timings["classify_ms"] = _ms_since(t2)
+        stage(90, _review_columns(checked))
+        timings["total_ms"] = _ms_since(t0)
+        return extracted, detectors, checked
 
     def process(self, claimed: store.Claimed) -> None:
         """Run one document through every stage, writing progress after each."""
@@ -441,41 +455,19 @@ class Runner:
                 db=db, job_id=job_id, doc_id=doc_id, owner=self.owner, **values
             )
 
+        def stage(progress: int, columns: dict[str, object]) -> None:
+            if not save(progress=progress, **columns):
+                raise _Released
+
         try:
             taxonomy, classifier = self._job_classifier(job_id)
-            t0 = time.perf_counter()
             path = self.uploads / claimed.sha256
             if not claimed.sha256 or not path.is_file():
                 raise FileNotFoundError("the uploaded file is missing from the uploads folder")
-            extracted = self._extract(path, claimed.filename)
-            timings["load_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-            if not save(
-                progress=30,
-                kind=extracted.kind,
-                engine=extracted.engine,
-                pages=extracted.pages,
-                characters=len(extracted.text),
-                truncated=extracted.truncated,
-                page_starts=extracted.page_starts,
-                text_preview=extracted.text[:PREVIEW_CHARS],
-            ):
-                return
-            t1 = time.perf_counter()
-            detectors = run_detectors(extracted.text, taxonomy.keywords())
-            timings["detect_ms"] = round((time.perf_counter() - t1) * 1000, 1)
-            if not save(
-                progress=60,
-                detectors=[d.to_dict() for d in detectors],
-                detector_counts=counts(detectors),
-            ):
-                return
-            t2 = time.perf_counter()
-            checked = self._classify(classifier, extracted, detectors, taxonomy)
-            timings["classify_ms"] = round((time.perf_counter() - t2) * 1000, 1)
-            if not save(progress=90, **_review_columns(checked)):
-                return
-            timings["total_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+            self._analyse(path, claimed.filename, taxonomy, classifier, timings, stage)
             save(progress=100, status=DocStatus.completed, timings=timings)
+        except _Released:
+            pass  # cancelled, deleted or handed back: someone else owns the row now
         except Exception as exc:  # every failure ends on the document, never in processing
             expected = isinstance(
                 exc, DocumentError | Timeout | WorkerCrashed | MemoryError | RunnerStopped
@@ -539,15 +531,7 @@ class Runner:
             return ClassifyResult(filename=upload.filename, error=doc.error, size=doc.size)
         timings: dict[str, float] = {}
         try:
-            t0 = time.perf_counter()
-            extracted = self._extract(tmp, upload.filename)
-            timings["load_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-            t1 = time.perf_counter()
-            detectors = run_detectors(extracted.text, tax.keywords())
-            timings["detect_ms"] = round((time.perf_counter() - t1) * 1000, 1)
-            t2 = time.perf_counter()
-            checked = self._classify(clf, extracted, detectors, tax)
-            timings["classify_ms"] = round((time.perf_counter() - t2) * 1000, 1)
+            extracted, detectors, checked = self._analyse(tmp, upload.filename, tax, clf, timings)
         except Exception as exc:
             return ClassifyResult(
                 filename=upload.filename,
@@ -580,6 +564,26 @@ class ClassifyResult:
     classification: Classification | None = None
     review: Review | None = None
     timings: dict[str, float] | None = None
+
+
+class _Released(Exception):
+    """The document is no longer this runner's to write."""
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+def _extracted_columns(extracted: Extracted) -> dict[str, object]:
+    return {
+        "kind": extracted.kind,
+        "engine": extracted.engine,
+        "pages": extracted.pages,
+        "characters": len(extracted.text),
+        "truncated": extracted.truncated,
+        "page_starts": extracted.page_starts,
+        "text_preview": extracted.text[:PREVIEW_CHARS],
+    }
 
 
 def _review_columns(checked: Review) -> dict[str, object]:

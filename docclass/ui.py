@@ -25,8 +25,9 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 
 from docclass import store
+from docclass.classifiers import Classification
 from docclass.classifiers.factory import KINDS
-from docclass.models import ACTIVE_JOB, DocumentOut, JobStatus
+from docclass.models import ACTIVE_JOB, ClassificationOut, DocumentOut, JobStatus
 from docclass.runner import PREVIEW_CHARS, ClassifyResult, Runner
 from docclass.settings import Settings, load_settings
 from docclass.taxonomy import BUILTIN, available_taxonomies, parse_taxonomy
@@ -408,6 +409,15 @@ class ResultView:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _show_classification(view: ResultView, c: Classification | ClassificationOut) -> None:
+    """Copy the answer onto a view; engine results and stored rows name fields alike."""
+    view.category = c.final_category
+    view.confidence = float(c.confidence)
+    view.scores = {k: float(v) for k, v in c.scores.items()}
+    view.rationale = c.rationale
+    view.classifier = c.classifier
+
+
 def view_from_classify(result: ClassifyResult) -> ResultView:
     view = ResultView(
         filename=result.filename,
@@ -426,12 +436,7 @@ def view_from_classify(result: ClassifyResult) -> ResultView:
         view.truncated = result.extracted.truncated
         view.text_preview = text[:PREVIEW_CHARS]
     if result.classification is not None:
-        c = result.classification
-        view.category = c.final_category
-        view.confidence = float(c.confidence)
-        view.scores = {k: float(v) for k, v in c.scores.items()}
-        view.rationale = c.rationale
-        view.classifier = c.classifier
+        _show_classification(view, result.classification)
     if result.review is not None:
         view.needs_review = result.review.needs_review
         view.review_reason = result.review.reason
@@ -463,13 +468,22 @@ def view_from_document(doc: DocumentOut) -> ResultView:
         timings=dict(doc.timings),
     )
     if doc.classification is not None:
-        c = doc.classification
-        view.category = c.final_category
-        view.confidence = c.confidence
-        view.scores = dict(c.scores)
-        view.rationale = c.rationale
-        view.classifier = c.classifier
+        _show_classification(view, doc.classification)
     return view
+
+
+def horizontal_bars(frame: pd.DataFrame, value: str) -> None:
+    """One bar per category, largest first, tall enough to read every label."""
+    st.bar_chart(
+        frame,
+        x="category",
+        y=value,
+        horizontal=True,
+        sort=f"-{value}",
+        height=max(160, 28 * len(frame) + 40),
+        x_label=value,
+        y_label="",
+    )
 
 
 def scores_frame(scores: Mapping[str, float]) -> pd.DataFrame:
@@ -543,17 +557,7 @@ def render_result(view: ResultView, *, key: str, expand_text: bool = True) -> No
     with left:
         st.markdown("**Scores per category**")
         if view.scores:
-            frame = scores_frame(view.scores)
-            st.bar_chart(
-                frame,
-                x="category",
-                y="score",
-                horizontal=True,
-                sort="-score",
-                height=max(160, 28 * len(frame) + 40),
-                x_label="score",
-                y_label="",
-            )
+            horizontal_bars(scores_frame(view.scores), "score")
         else:
             st.caption("The classifier gave no per-category scores.")
     with right:
@@ -733,6 +737,19 @@ def status_table_config() -> dict[str, Any]:
 # --- jobs list -------------------------------------------------------------------------
 
 
+JOBS_COLUMNS = [
+    "job_id",
+    "link",
+    "status",
+    "progress",
+    "files",
+    "completed",
+    "failed",
+    "created",
+    "updated",
+]
+
+
 def jobs_frame(
     runner: Runner, statuses: Sequence[str] | None, limit: int, offset: int
 ) -> tuple[int, pd.DataFrame]:
@@ -754,18 +771,7 @@ def jobs_frame(
         }
         for j in listing.jobs
     ]
-    columns = [
-        "job_id",
-        "link",
-        "status",
-        "progress",
-        "files",
-        "completed",
-        "failed",
-        "created",
-        "updated",
-    ]
-    return listing.total, pd.DataFrame(rows, columns=columns)
+    return listing.total, pd.DataFrame(rows, columns=JOBS_COLUMNS)
 
 
 def recent_jobs(runner: Runner, limit: int = 50) -> list[tuple[str, str]]:

@@ -9,6 +9,8 @@ app announce the finished job with a toast.
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from docclass import store, ui
@@ -106,24 +108,20 @@ def job_panel() -> None:
         n = runner.retry_failed(job_id)
         ui.flash(f"{n} document(s) queued again.", icon=":material/replay:")
         st.rerun(scope="app")
-    actions[2].download_button(
-        "Download CSV",
-        data=lambda: _download("csv"),
-        file_name=f"docclass-{ui.short_id(job_id)}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        key="download_csv",
+    downloads = (
+        ("csv", "text/csv", ":material/download:"),
+        ("json", "application/json", ":material/data_object:"),
     )
-    actions[3].download_button(
-        "Download JSON",
-        data=lambda: _download("json"),
-        file_name=f"docclass-{ui.short_id(job_id)}.json",
-        mime="application/json",
-        on_click="ignore",
-        icon=":material/data_object:",
-        key="download_json",
-    )
+    for column, (fmt, mime, icon) in zip(actions[2:4], downloads, strict=True):
+        column.download_button(
+            f"Download {fmt.upper()}",
+            data=partial(_download, fmt),  # runs only on click: no export per refresh
+            file_name=f"docclass-{ui.short_id(job_id)}.{fmt}",
+            mime=mime,
+            on_click="ignore",
+            icon=icon,
+            key=f"download_{fmt}",
+        )
 
     table_col, chart_col = st.columns([4, 1], gap="large")
     with table_col:
@@ -153,16 +151,7 @@ def job_panel() -> None:
         if dist.empty:
             st.caption("No document classified yet.")
         else:
-            st.bar_chart(
-                dist,
-                x="category",
-                y="documents",
-                horizontal=True,
-                sort="-documents",
-                height=max(160, 28 * len(dist) + 40),
-                x_label="documents",
-                y_label="",
-            )
+            ui.horizontal_bars(dist, "documents")
 
     rows = event.selection.rows if event is not None else []
     if rows and rows[0] < len(table):

@@ -93,16 +93,7 @@ def jobs_panel() -> None:
         selection_mode="single-row",
         hide_index=True,
         width="stretch",
-        column_order=[
-            "link",
-            "status",
-            "progress",
-            "files",
-            "completed",
-            "failed",
-            "created",
-            "updated",
-        ],
+        column_order=[c for c in ui.JOBS_COLUMNS if c != "job_id"],
         column_config={
             "link": st.column_config.LinkColumn(
                 "Job", display_text=r"job=([0-9a-f]{8})", help="Open the job's status page"

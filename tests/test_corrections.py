@@ -15,8 +15,8 @@ from sqlmodel import select
 from docclass import export, store
 from docclass.models import Correction
 from docclass.runner import Upload
+from tests.harness import make_runner
 from tests.paths import EVAL, ROOT, eval_texts
-from tests.test_runner import make_runner
 
 pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
 

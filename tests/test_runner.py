@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,9 +20,9 @@ import pytest
 from docclass import export, store
 from docclass.models import Document
 from docclass.runner import Runner, Upload
-from docclass.settings import Limits, load_settings
 from tests import workers
 from tests.builders import docx_from_text
+from tests.harness import make_runner
 from tests.paths import CORPUS, EVAL, ROOT, corpus_manifest, eval_texts
 
 pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
@@ -39,20 +38,6 @@ KNOWN_ERRORS = {
     "WorkerCrashed",
     "MemoryError",
 }
-
-
-def make_runner(tmp_path: Path, extract_fn=None, **overrides: object) -> Runner:
-    """A runner on a temporary data folder; Limits fields may be overridden by name."""
-    limit_names = set(Limits.__dataclass_fields__)
-    limits = {k: overrides.pop(k) for k in list(overrides) if k in limit_names}
-    settings = load_settings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'data' / 'docclass.db'}",
-        classifier="local",
-        limits=replace(Limits(), **limits),
-        **{"workers": 2, "process_workers": 2, **overrides},
-    )
-    return Runner(settings) if extract_fn is None else Runner(settings, extract_fn=extract_fn)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 
 from docclass import export, store
 from docclass.runner import Upload
+from tests.harness import make_runner
 from tests.openai_server import FakeOpenAI
 from tests.paths import EVAL, eval_texts
-from tests.test_runner import make_runner
 
 pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
 
