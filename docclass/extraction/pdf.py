@@ -1,0 +1,294 @@
+"""PDF: pypdfium2 first (fast, tolerant), pypdf when pdfium fails or finds no text.
+
+Pages are read up to ``limits.max_pages`` and ``limits.max_chars``; a second opinion from
+pypdf gets only part of the document's time budget, so it never turns text into a timeout.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pypdf
+import pypdfium2 as pdfium
+from pypdf import PasswordType
+from pypdf.errors import FileNotDecryptedError
+
+from docclass.extraction.errors import CorruptDocument, EncryptedDocument, NoTextLayer, _short
+from docclass.extraction.source import Extracted, _normalise, _Source
+from docclass.settings import Limits
+
+NO_TEXT_LAYER = "no extractable text (scanned image?)"
+PASSWORD_REQUIRED = "password required"
+
+# pdfium is not thread-safe; the runner uses processes, but example folders are read in-process.
+_PDFIUM_LOCK = threading.Lock()
+
+_UNMAPPED = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+class _Pages:
+    """Joins page texts with blank lines, remembering where each page starts, up to a cap."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.parts: list[str] = []
+        self.starts: list[int] = []
+        self.length = 0
+        self.truncated = False
+        self.unmapped = 0  # glyph codes a font could not map to Unicode (control characters)
+
+    @property
+    def full(self) -> bool:
+        return self.length >= self.max_chars
+
+    def add(self, raw: str) -> None:
+        self.unmapped += len(_UNMAPPED.findall(raw))
+        text = _normalise(raw)
+        sep = "\n\n" if self.length and text else ""
+        start = self.length + len(sep)
+        room = self.max_chars - start
+        if len(text) > room:
+            text, self.truncated = text[: max(room, 0)].rstrip(), True
+            sep = sep if text else ""
+            start = self.length + len(sep)
+        self.starts.append(start if text else self.length)
+        if text:
+            self.parts += [sep, text]
+            self.length = start + len(text)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass
+class _PdfRead:
+    """What one PDF engine got out of a file."""
+
+    pages: int
+    acc: _Pages
+    failed_pages: list[int]
+    first_page_error: str | None = None
+    text_objects: int = 0  # pdfium: text objects on the pages read...
+    chars: int = 0  # ...and the characters it found in them
+
+    @property
+    def dropped_chars(self) -> bool:
+        """Far more text objects than characters: pdfium skipped a font (pypdf may not)."""
+        return self.text_objects > 2 * self.chars + 20
+
+    @property
+    def visible(self) -> int:
+        return sum(not ch.isspace() for ch in self.acc.text)
+
+
+def _failed_pages_warning(engine: str, read: _PdfRead) -> str | None:
+    if not read.failed_pages:
+        return None
+    shown = ", ".join(str(i + 1) for i in read.failed_pages[:10])
+    more = f" and {len(read.failed_pages) - 10} more" if len(read.failed_pages) > 10 else ""
+    return f"{engine} could not read page(s) {shown}{more} ({read.first_page_error})"
+
+
+def _count_text_objects(page: pdfium.PdfPage) -> int:
+    """Top-level text objects on a page (cheap: no Python wrappers)."""
+    n = pdfium.raw.FPDFPage_CountObjects(page.raw)
+    text_type = pdfium.raw.FPDF_PAGEOBJ_TEXT
+    get, kind = pdfium.raw.FPDFPage_GetObject, pdfium.raw.FPDFPageObj_GetType
+    return sum(1 for i in range(n) if kind(get(page.raw, i)) == text_type)
+
+
+class _OutOfTime(Exception):
+    """An optional second reading ran past its time budget."""
+
+
+def _read_pages(
+    read: _PdfRead,
+    max_pages: int,
+    page_text: Callable[[int], str],
+    page_errors: type[Exception] | tuple[type[Exception], ...],
+    deadline: float | None = None,
+) -> Exception | None:
+    """Add page after page to ``read`` until max_pages or max_chars; return the first error.
+
+    A page that fails is recorded and skipped: one bad page must not cost the others.
+    """
+    first_error: Exception | None = None
+    for index in range(min(read.pages, max_pages)):
+        if read.acc.full:
+            read.acc.truncated = True
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            raise _OutOfTime
+        try:
+            text = page_text(index)
+        except (MemoryError, FileNotDecryptedError):
+            raise
+        except page_errors as exc:
+            read.failed_pages.append(index)
+            read.first_page_error = read.first_page_error or _short(exc, 80)
+            first_error = first_error or exc
+            text = ""
+        read.acc.add(text)
+    return first_error
+
+
+def _pdf_pdfium(src: _Source, limits: Limits) -> _PdfRead:
+    """Text of each page with pypdfium2, closing every handle as soon as it is done."""
+    with _PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(src.pdfium_input())
+        try:
+            read = _PdfRead(pages=len(pdf), acc=_Pages(limits.max_chars), failed_pages=[])
+
+            def page_text(index: int) -> str:
+                page = pdf[index]
+                try:
+                    textpage = page.get_textpage()
+                    try:
+                        read.chars += textpage.count_chars()
+                        text = textpage.get_text_range()
+                    finally:
+                        textpage.close()
+                    read.text_objects += _count_text_objects(page)
+                    return text
+                finally:
+                    page.close()
+
+            _read_pages(read, limits.max_pages, page_text, pdfium.PdfiumError)
+            return read
+        finally:
+            pdf.close()
+
+
+def _pdf_pypdf(src: _Source, limits: Limits, deadline: float | None = None) -> _PdfRead:
+    """Text of each page with pypdf; raises EncryptedDocument if a user password is needed."""
+    with src.open() as fh:
+        reader = pypdf.PdfReader(fh)
+        if reader.is_encrypted:
+            try:
+                result = reader.decrypt("")
+            except NotImplementedError as exc:
+                raise EncryptedDocument(f"encrypted with an unsupported method ({exc})") from exc
+            if result == PasswordType.NOT_DECRYPTED:
+                raise EncryptedDocument(PASSWORD_REQUIRED)
+        read = _PdfRead(pages=len(reader.pages), acc=_Pages(limits.max_chars), failed_pages=[])
+        # pypdf raises builtins (TypeError, KeyError, AssertionError…) on bad pages.
+        error = _read_pages(
+            read, limits.max_pages, lambda i: reader.pages[i].extract_text(), Exception, deadline
+        )
+        if error is not None and len(read.failed_pages) == len(read.acc.starts):
+            raise error  # not one page readable: the file is broken, not image-only
+        return read
+
+
+_PDFIUM_ERRORS = {
+    0: "no readable pages",
+    1: "unknown error",
+    2: "file could not be opened",
+    3: "not a PDF or corrupted",
+    4: PASSWORD_REQUIRED,
+    5: "unsupported security handler",
+    6: "page not found or content error",
+}
+
+
+def _pdfium_reason(exc: Exception) -> str:
+    code = getattr(exc, "err_code", None)
+    return _PDFIUM_ERRORS.get(code, _short(exc)) if code is not None else _short(exc)
+
+
+def _finish_pdf(read: _PdfRead, engine: str, limits: Limits, warnings: list[str]) -> Extracted:
+    acc = read.acc
+    truncated = acc.truncated or read.pages > limits.max_pages
+    if read.pages > limits.max_pages:
+        warnings.append(f"read the first {limits.max_pages} of {read.pages} pages")
+    if acc.unmapped > 0.3 * (acc.unmapped + len(acc.text)):
+        warnings.append(
+            f"{acc.unmapped} characters use fonts without a Unicode map and were dropped; "
+            "the text is incomplete (OCR may do better)"
+        )
+    return Extracted(
+        text=acc.text,
+        kind="pdf",
+        engine=engine,
+        pages=read.pages,
+        pages_read=len(acc.starts),
+        page_starts=list(acc.starts),
+        truncated=truncated,
+        warnings=warnings,
+    )
+
+
+def _pypdf_if_better(src: _Source, limits: Limits, first: _PdfRead) -> _PdfRead | None:
+    """pypdf's reading when it finds clearly more text than pdfium did; else None.
+
+    pdfium's text is already good enough to keep, so pypdf gets a quarter of the document's
+    time budget: a slow pypdf must not turn a readable file into a timeout.
+    """
+    try:
+        second = _pdf_pypdf(src, limits, deadline=time.monotonic() + limits.doc_timeout_s / 4)
+    except MemoryError:
+        raise
+    except Exception:  # pdfium's text stands
+        return None
+    return second if second.visible > 1.5 * first.visible else None
+
+
+def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted:
+    """pypdfium2 first; pypdf when pdfium cannot open the file or finds no text in it."""
+    first: _PdfRead | None = None
+    first_error: Exception | None = None
+    try:
+        first = _pdf_pdfium(src, limits)
+    except MemoryError:
+        raise
+    except Exception as exc:  # PdfiumError, or ctypes trouble on a hostile file
+        first_error = exc
+    if first is not None and first.acc.length:
+        if first.dropped_chars:
+            better = _pypdf_if_better(src, limits, first)
+            if better is not None:
+                warnings.append("pypdfium2 skipped the text of some fonts; used pypdf")
+                note = _failed_pages_warning("pypdf", better)
+                return _finish_pdf(better, "pypdf", limits, warnings + ([note] if note else []))
+        note = _failed_pages_warning("pypdfium2", first)
+        return _finish_pdf(first, "pypdfium2", limits, warnings + ([note] if note else []))
+
+    if first is None:
+        assert first_error is not None
+        pdfium_said = _pdfium_reason(first_error)
+        fallback_note = f"pypdfium2 failed ({pdfium_said}); used pypdf"
+    else:
+        pdfium_said = _failed_pages_warning("pypdfium2", first) or "pypdfium2 found no text"
+        pdfium_said = pdfium_said.removeprefix("pypdfium2 ")
+        fallback_note = f"pypdfium2 {pdfium_said}; used pypdf"
+    try:
+        second = _pdf_pypdf(src, limits)
+    except MemoryError:
+        raise
+    except (EncryptedDocument, FileNotDecryptedError) as exc:
+        if first is not None:  # pdfium opened it: pypdf's view of the encryption is wrong
+            raise NoTextLayer(NO_TEXT_LAYER) from exc
+        if isinstance(exc, EncryptedDocument):
+            raise
+        raise EncryptedDocument(PASSWORD_REQUIRED) from exc
+    except Exception as exc:  # pypdf raises TypeError, AssertionError, KeyError… on bad files
+        if first is not None and len(first.failed_pages) < len(first.acc.starts):
+            raise NoTextLayer(NO_TEXT_LAYER) from exc  # pdfium read pages and found no text
+        if getattr(first_error, "err_code", None) == 4:
+            raise EncryptedDocument(PASSWORD_REQUIRED) from exc
+        raise CorruptDocument(
+            f"unreadable PDF (pypdfium2: {pdfium_said}; pypdf: {_short(exc)})"
+        ) from exc
+
+    if second.acc.length:
+        warnings.append(fallback_note)
+        note = _failed_pages_warning("pypdf", second)
+        return _finish_pdf(second, "pypdf", limits, warnings + ([note] if note else []))
+    if max(second.pages, first.pages if first else 0) == 0:
+        raise CorruptDocument("PDF has no pages")
+    raise NoTextLayer(NO_TEXT_LAYER)

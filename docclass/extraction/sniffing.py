@@ -1,0 +1,158 @@
+"""A file's type from its bytes: "pdf", "docx" or "text", or an error naming what it really is.
+
+The type of a file comes from its bytes (uploads are stored under their sha256, without an
+extension); the original name only shapes the messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import unicodedata
+
+from docclass.extraction.errors import CorruptDocument, EmptyDocument, UnsupportedFormat
+from docclass.extraction.names import _KIND_BY_EXT, _TEXT_EXTS, _WORD_EXTS, _bare, _ext, _mismatch
+from docclass.extraction.ole import _ole_error
+from docclass.extraction.text import _best_charset, _bom_codec, _utf16_guess
+
+# (magic, offset, what it is); checked after PDF, ZIP and OLE. Magic numbers made only of
+# printable ASCII ("MZ", "ID3"…) could begin a text file, so they count only for binary data.
+_MAGIC: list[tuple[bytes, int, str]] = [
+    (b"\x89PNG\r\n\x1a\n", 0, "a PNG image"),
+    (b"\xff\xd8\xff", 0, "a JPEG image"),
+    (b"GIF87a", 0, "a GIF image"),
+    (b"GIF89a", 0, "a GIF image"),
+    (b"II*\x00", 0, "a TIFF image"),
+    (b"MM\x00*", 0, "a TIFF image"),
+    (b"WEBP", 8, "a WebP image"),
+    (b"ftypheic", 4, "a HEIC image"),
+    (b"ftypavif", 4, "an AVIF image"),
+    (b"8BPS", 0, "a Photoshop image"),
+    (b"\x00\x00\x01\x00", 0, "an icon image"),
+    (b"WAVE", 8, "a WAV audio file"),
+    (b"AVI ", 8, "an AVI video"),
+    (b"ID3", 0, "an MP3 audio file"),
+    (b"OggS", 0, "an Ogg media file"),
+    (b"fLaC", 0, "a FLAC audio file"),
+    (b"ftyp", 4, "an MP4/QuickTime media file"),
+    (b"\x1aE\xdf\xa3", 0, "a Matroska/WebM video"),
+    (b"\x1f\x8b", 0, "a gzip archive"),
+    (b"BZh", 0, "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", 0, "an xz archive"),
+    (b"(\xb5/\xfd", 0, "a zstd archive"),
+    (b"7z\xbc\xaf'\x1c", 0, "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", 0, "a RAR archive"),
+    (b"ustar", 257, "a tar archive"),
+    (b"\x7fELF", 0, "a Linux executable"),
+    (b"MZ", 0, "a Windows executable"),
+    (b"\xca\xfe\xba\xbe", 0, "a Java class file"),
+    (b"SQLite format 3\x00", 0, "an SQLite database"),
+    (b"\x00asm", 0, "a WebAssembly module"),
+]
+
+_PRINTABLE = re.compile(rb"[ -~]+")
+_PDF_SYNTAX = re.compile(rb"\d+\s+\d+\s+obj\b|\bstartxref\b|\btrailer\s*<<")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_TEXT_CONTROLS = "\t\n\r\f\v\x1a"
+
+
+def _text_kind(head: bytes) -> str | None:
+    """What kind of text ``head`` is ("plain text", "an HTML page"…), or None for binary."""
+    codec = _bom_codec(head)
+    if codec is None and b"\x00" in head:
+        codec = _utf16_guess(head)
+        if codec is None:
+            return None
+    if codec is not None:
+        text = head.decode(codec, errors="ignore")
+    else:
+        text = None
+        for cut in range(4):  # the head may end inside a UTF-8 sequence
+            with contextlib.suppress(UnicodeDecodeError):
+                text = head[: len(head) - cut].decode("utf-8")
+                break
+        if text is None:
+            best = _best_charset(head)
+            if best is None:
+                return None
+            text = str(best)
+    control = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
+    if control > max(2, len(text) // 100):
+        return None
+    start = text.lstrip("\ufeff \t\r\n").lower()
+    if start.startswith(("<!doctype html", "<html")):
+        return "an HTML page"
+    if start.startswith("<?xml"):
+        return "an XML file"
+    if start.startswith("{\\rtf"):
+        return "an RTF document"
+    if start.startswith("%!ps"):
+        return "a PostScript file"
+    return "plain text"
+
+
+def _zip_hint(head: bytes) -> str:
+    """Best guess at what a ZIP is from the member names visible in its first bytes."""
+    if b"mimetypeapplication/vnd.oasis.opendocument.text" in head:
+        return "an OpenDocument text file (.odt)"
+    if b"mimetypeapplication/vnd.oasis.opendocument" in head:
+        return "an OpenDocument file"
+    if b"mimetypeapplication/epub+zip" in head:
+        return "an EPUB e-book"
+    if b"xl/" in head:
+        return "an Excel workbook (.xlsx)"
+    if b"ppt/" in head:
+        return "a PowerPoint presentation (.pptx)"
+    return "a ZIP archive"
+
+
+def sniff(head: bytes, filename: str) -> str:
+    """Decide "pdf" | "docx" | "text" from the first bytes of a file (8 KB is plenty).
+
+    Bytes win over the name; when they disagree and the bytes are not something we read, the
+    error names what the file really is (".pdf file is really a ZIP archive").
+    """
+    return _sniff(head, filename, full=None)
+
+
+def _sniff(head: bytes, filename: str, full: bytes | None) -> str:
+    ext = _ext(filename)
+    if not head:
+        raise EmptyDocument("file is empty (0 bytes)")
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(_ZIP_MAGICS):
+        # A Word package's first members are [Content_Types].xml, _rels/.rels, word/…; a
+        # ZIP under a Word name (or none) is checked member by member when it is opened.
+        if ext in _WORD_EXTS or ext in ("", ".doc", ".zip") or b"word/" in head:
+            return "docx"
+        raise UnsupportedFormat(_mismatch(ext, _zip_hint(head)))
+    if head.startswith(_OLE_MAGIC):
+        raise _ole_error(full if full is not None else head, ext)
+    magic = next(((m, what) for m, at, what in _MAGIC if head[at : at + len(m)] == m), None)
+    if magic is not None and not _PRINTABLE.fullmatch(magic[0]):
+        raise UnsupportedFormat(_mismatch(ext, magic[1]))
+    text_kind = _text_kind(head)
+    if text_kind is not None:
+        if text_kind in ("an RTF document", "a PostScript file"):
+            raise UnsupportedFormat(_mismatch(ext, text_kind))
+        if ext in _TEXT_EXTS or ext == "":
+            return "text"
+        if ext == ".pdf" and _PDF_SYNTAX.search(head):
+            raise CorruptDocument("not a PDF: no %PDF- header in the first 1024 bytes")
+        if ext in _KIND_BY_EXT:
+            raise UnsupportedFormat(f"{ext} file is really {text_kind}")
+        raise UnsupportedFormat(
+            f"unsupported file type: {ext} ({_bare(text_kind)}); "
+            "rename it to .txt to read it as text"
+        )
+    if magic is not None:
+        raise UnsupportedFormat(_mismatch(ext, magic[1]))
+    if ext == ".pdf":
+        raise CorruptDocument("not a PDF: no %PDF- header in the first 1024 bytes")
+    if ext in _WORD_EXTS:
+        raise CorruptDocument(f"not a Word document: {ext} file is neither a ZIP nor an OLE file")
+    if ext in _TEXT_EXTS:
+        raise UnsupportedFormat(f"{ext} file is really binary data, not text")
+    raise UnsupportedFormat(f"unsupported file type: binary data{f' ({ext})' if ext else ''}")

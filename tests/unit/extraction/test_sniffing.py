@@ -1,0 +1,67 @@
+"""A file's type from its bytes, and what the messages say when the name disagrees."""
+
+from __future__ import annotations
+
+import docx
+import pytest
+
+from docclass.extraction import (
+    CorruptDocument,
+    EmptyDocument,
+    UnsupportedFormat,
+    extract_bytes,
+    sniff,
+)
+from tests.builders import PNG_HEAD, docx_bytes, zip_bytes
+from tests.unit.extraction.support import _raises
+
+
+def test_sniff_trusts_bytes_over_names() -> None:
+    assert sniff(b"%PDF-1.7\n", "report.docx") == "pdf"
+    assert sniff(b"\n" * 500 + b"%PDF-1.4\n", "junk-before-header.pdf") == "pdf"
+    assert sniff(b"hello", "notes.txt") == "text"
+    assert sniff(b"hello", "") == "text"  # stored under its sha256, no name
+    with pytest.raises(CorruptDocument, match="no %PDF- header"):
+        sniff(b"\x00" * 1100 + b"%PDF-1.4\n", "late-header.pdf")
+
+
+def test_pdf_named_file_that_is_a_zip_says_so() -> None:
+    data = zip_bytes({"notes/readme.txt": b"hello"})
+    message = _raises(UnsupportedFormat, lambda: extract_bytes(data, "invoice.pdf"))
+    assert message == ".pdf file is really a ZIP archive"
+
+
+def test_png_is_named_whatever_it_was_called() -> None:
+    data = PNG_HEAD + bytes(200)
+    assert _raises(UnsupportedFormat, lambda: extract_bytes(data, "scan.pdf")) == (
+        ".pdf file is really a PNG image"
+    )
+    assert _raises(UnsupportedFormat, lambda: extract_bytes(data, "")) == (
+        "unsupported file type: PNG image"
+    )
+
+
+def test_html_saved_as_pdf_is_not_read_as_text() -> None:
+    data = b"<!DOCTYPE html><html><body>Access denied</body></html>"
+    assert _raises(UnsupportedFormat, lambda: extract_bytes(data, "statement.pdf")) == (
+        ".pdf file is really an HTML page"
+    )
+
+
+def test_text_under_an_unknown_extension_is_refused_with_a_way_out() -> None:
+    message = _raises(UnsupportedFormat, lambda: extract_bytes(b"print('hi')\n", "tool.py"))
+    assert message == (
+        "unsupported file type: .py (plain text); rename it to .txt to read it as text"
+    )
+
+
+def test_word_document_named_pdf_is_read_as_word_with_a_warning() -> None:
+    document = docx.Document()
+    document.add_paragraph("Quarterly board minutes")
+    result = extract_bytes(docx_bytes(document), "minutes.pdf")
+    assert (result.kind, result.text) == ("docx", "Quarterly board minutes")
+    assert result.warnings == ["the name ends in .pdf but the file is a Word document"]
+
+
+def test_empty_file_is_empty_document() -> None:
+    assert _raises(EmptyDocument, lambda: extract_bytes(b"", "a.pdf")) == "file is empty (0 bytes)"
