@@ -59,6 +59,11 @@ class Settings:
     openai_tpm: int
     cascade_threshold: float
     review_threshold: float
+    # The queue: how often an idle worker looks for work from other processes, how often
+    # it renews its lease, and how long a silent worker's documents stay reserved.
+    poll_s: float = 1.0
+    heartbeat_s: float = 5.0
+    lease_s: float = 30.0
     # Never printed or stored: repr=False keeps it out of logs and tracebacks.
     openai_api_key: str | None = field(default=None, repr=False)
 
@@ -94,8 +99,13 @@ def load_settings(**overrides: object) -> Settings:
         "openai_tpm": _env_int("DOCCLASS_OPENAI_TPM", 200_000),
         "cascade_threshold": _env_float("DOCCLASS_CASCADE_THRESHOLD", 0.6),
         "review_threshold": _env_float("DOCCLASS_REVIEW_THRESHOLD", 0.5),
+        "poll_s": _env_float("DOCCLASS_POLL_S", 1.0),
+        "heartbeat_s": _env_float("DOCCLASS_HEARTBEAT_S", 5.0),
+        "lease_s": _env_float("DOCCLASS_LEASE_S", 30.0),
     }
     values.update(overrides)
     if int(values["workers"]) < 1:  # type: ignore[arg-type]
         raise ValueError("DOCCLASS_WORKERS must be at least 1")
+    if float(values["lease_s"]) < 2 * float(values["heartbeat_s"]):  # type: ignore[arg-type]
+        raise ValueError("DOCCLASS_LEASE_S must be at least twice DOCCLASS_HEARTBEAT_S")
     return Settings(**values)  # type: ignore[arg-type]
