@@ -117,7 +117,8 @@ class Worker:
         self.db = db
         self.uploads = uploads
         self.extract_fn = extract_fn
-        self.id = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.token = uuid.uuid4().hex[:8]
+        self.id = f"{HOST}:{os.getpid()}:{self.token}"
         self.pool = ReaderPool(settings.process_workers, settings.limits.doc_memory_mb)
         self.capacity = max(settings.workers, 2 * self.pool.workers)
         self.finisher = Finisher(settings, db, self.pool, self.id)
@@ -133,7 +134,7 @@ class Worker:
         self._specs: dict[str, tuple[JobSpec, float]] = {}
         self._llm_pool: ThreadPoolExecutor | None = None
         self._llm = None
-        self._finishing = ThreadPoolExecutor(1, thread_name_prefix="docclass-finish")
+        self._finishing = ThreadPoolExecutor(1, thread_name_prefix=f"docclass-finish-{self.token}")
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -151,7 +152,9 @@ class Worker:
             ("write", self._write_loop),
             ("heartbeat", self._heartbeat_loop),
         ):
-            thread = threading.Thread(target=target, name=f"docclass-{name}", daemon=True)
+            thread = threading.Thread(
+                target=target, name=f"docclass-{name}-{self.token}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -281,6 +284,8 @@ class Worker:
     def _conclude(self, read: _Read) -> DocumentResult | _Remote | None:
         """The document's result from its read; None when it is no longer ours; ``REMOTE``
         when the LLM stage took it over (its outcome comes back through the queue)."""
+        if self._closed and not self._draining:
+            return None  # stopping: stop() hands the document back to the queue
         if read.error is not None:
             return DocumentResult(error=read.error)
         try:
@@ -318,7 +323,7 @@ class Worker:
         with self._cond:
             if self._llm_pool is None:
                 self._llm_pool = ThreadPoolExecutor(
-                    self.settings.workers, thread_name_prefix="docclass-llm"
+                    self.settings.workers, thread_name_prefix=f"docclass-llm-{self.token}"
                 )
             return self._llm_pool
 

@@ -8,14 +8,14 @@ import io
 import pandas as pd
 import pytest
 
-from docclass import export, store
-from docclass.runner import Runner, Upload
+from docclass.jobs.service import Service
+from docclass.jobs.uploads import Upload
+from docclass.schemas import DocumentOut
+from docclass.store import documents
 from docclass.taxonomy import load_taxonomy
 from tests.builders import pdf_bytes
-from tests.harness import make_runner
-from tests.paths import EVAL, eval_texts
-
-pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
+from tests.harness import make_service
+from tests.paths import eval_texts
 
 LADDER = load_taxonomy("sensitivity").names  # Public < Confidential < Highly Sensitive < Unsafe
 
@@ -26,7 +26,7 @@ def _lines(text: str, n: int = 40) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, store.DocumentOut], bytes]:
+def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, DocumentOut], bytes]:
     """The documents' full records by file name, and the job's CSV export."""
     news = eval_texts("news_article", 3)
     contract = eval_texts("contract", 1)[0]
@@ -65,19 +65,19 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, store.Docum
         # a marker alone lifts to Confidential
         Upload("news-nda.txt", b"Shared under NDA. " + news[2].read_bytes()),
     ]
-    runner: Runner = make_runner(tmp_path_factory.mktemp("review"))
+    runner: Service = make_service(tmp_path_factory.mktemp("review"))
     try:
         job_id = runner.submit(uploads, taxonomy="sensitivity")
         assert runner.wait_job(job_id, timeout=120) == "completed"
-        docs = store.job_documents(db=runner.db, job_id=job_id)
-        records = {d.filename: store.get_document(db=runner.db, doc_id=d.id) for d in docs}
-        return records, export.export_job(db=runner.db, job_id=job_id, fmt="csv")
+        docs = list(documents.job_documents(db=runner.db, job_id=job_id))
+        records = {d.filename: runner.get_document(d.id) for d in docs}
+        return records, runner.export(job_id, "csv")
     finally:
-        runner.shutdown(wait=True)
+        runner.stop(wait=True)
 
 
 @pytest.fixture(scope="module")
-def results(job: tuple[dict[str, store.DocumentOut], bytes]) -> dict[str, store.DocumentOut]:
+def results(job: tuple[dict[str, DocumentOut], bytes]) -> dict[str, DocumentOut]:
     return job[0]
 
 
@@ -85,9 +85,9 @@ def _rank(name: str) -> int:
     return LADDER.index(name)
 
 
-def _check_floor(doc: store.DocumentOut, floor: str) -> None:
+def _check_floor(doc: DocumentOut, floor: str) -> None:
     assert doc.status == "completed", doc.error
-    final = doc.classification.final_category
+    final = doc.final_category
     assert _rank(final) >= _rank(floor), f"{doc.filename}: {final} is below {floor}"
     said = doc.classifier_meta.get("classifier_category", final)
     if _rank(said) < _rank(floor):  # the classifier disagreed with the floor: flagged
@@ -112,7 +112,7 @@ def test_stricter_label_wins_when_signals_conflict(results: dict) -> None:
     assert "123-45-6789" not in str(contract.evidence)
     unsafe = results["email-unsafe.txt"]
     _check_floor(unsafe, "Unsafe")
-    assert unsafe.classification.final_category == "Unsafe"
+    assert unsafe.final_category == "Unsafe"
 
 
 def test_markers_alone_lift_to_confidential_and_plain_text_has_no_floor(results: dict) -> None:
@@ -124,7 +124,7 @@ def test_markers_alone_lift_to_confidential_and_plain_text_has_no_floor(results:
 
 def test_low_confidence_is_flagged_with_its_reason(results: dict) -> None:
     for doc in results.values():
-        low = doc.classification.confidence < 0.5
+        low = doc.confidence < 0.5
         assert low == ("confidence" in (doc.review_reason or "")), doc.filename
         assert doc.needs_review == bool(doc.review_reason)
 
@@ -136,4 +136,4 @@ def test_export_carries_the_flag_and_reason(job: tuple[dict, bytes]) -> None:
         assert bool(frame.loc[name, "needs_review"]) == doc.needs_review
         reason = frame.loc[name, "review_reason"]
         assert (reason if isinstance(reason, str) else None) == doc.review_reason
-        assert frame.loc[name, "final_category"] == doc.classification.final_category
+        assert frame.loc[name, "final_category"] == doc.final_category

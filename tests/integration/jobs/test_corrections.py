@@ -12,25 +12,23 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from docclass import export, store
-from docclass.models import Correction
-from docclass.runner import Upload
-from tests.harness import make_runner
+from docclass.jobs.uploads import Upload
+from docclass.store import documents
+from docclass.store.tables import Correction
+from tests.harness import make_service
 from tests.paths import EVAL, ROOT, eval_texts
-
-pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
 
 
 def test_corrections_are_stored_exported_and_learnt(tmp_path: Path) -> None:
     receipts = eval_texts("receipt", 12)
-    runner = make_runner(tmp_path)
+    runner = make_service(tmp_path)
     try:
         first = runner.submit([Upload(p.name, p) for p in receipts[:6]])
         assert runner.wait_job(first, timeout=120) == "completed"
-        docs = store.job_documents(db=runner.db, job_id=first)
+        docs = list(documents.job_documents(db=runner.db, job_id=first))
         probe = receipts[11].read_text()
         before = runner.classify_now(Upload("probe.txt", probe.encode()))
-        assert before.classification is not None
+        assert before.final_category is not None
 
         # The command line, as an analyst would use it, for the first correction.
         env = {
@@ -57,10 +55,10 @@ def test_corrections_are_stored_exported_and_learnt(tmp_path: Path) -> None:
         assert rows[0].predicted_category == docs[0].final_category
 
         after = runner.classify_now(Upload("probe.txt", probe.encode()))
-        b, a = before.classification.scores, after.classification.scores
+        b, a = before.scores, after.scores
         assert a["invoice"] > b["invoice"], (b["invoice"], a["invoice"])
 
-        frame = pd.read_csv(io.BytesIO(export.export_job(db=runner.db, job_id=first)))
+        frame = pd.read_csv(io.BytesIO(runner.export(first)))
         assert (frame["corrected_category"] == "invoice").all()
         assert list(frame["final_category"]) == [d.final_category for d in docs]
         with pytest.raises(ValueError, match="not a category of taxonomy default"):
@@ -68,7 +66,7 @@ def test_corrections_are_stored_exported_and_learnt(tmp_path: Path) -> None:
         with pytest.raises(KeyError):
             runner.correct("no-such-doc", "invoice")
     finally:
-        runner.shutdown(wait=True)
+        runner.stop(wait=True)
 
 
 def test_taxonomy_example_folders_teach_categories_their_names_do_not(tmp_path: Path) -> None:
@@ -87,12 +85,12 @@ def test_taxonomy_example_folders_teach_categories_their_names_do_not(tmp_path: 
     )
     held_out = [("alpha", p) for p in sorted((EVAL / "receipt").glob("*.txt"))[10:14]]
     held_out += [("beta", p) for p in sorted((EVAL / "contract").glob("*.txt"))[10:14]]
-    runner = make_runner(tmp_path)
+    runner = make_service(tmp_path)
     try:
         job_id = runner.submit([Upload(p.name, p) for _, p in held_out], taxonomy=str(toml))
         assert runner.wait_job(job_id, timeout=120) == "completed"
-        docs = store.job_documents(db=runner.db, job_id=job_id)
+        docs = list(documents.job_documents(db=runner.db, job_id=job_id))
     finally:
-        runner.shutdown(wait=True)
+        runner.stop(wait=True)
     assert [d.final_category for d in docs] == [label for label, _ in held_out]
     assert all(d.classifier_meta.get("examples") == 10 for d in docs)

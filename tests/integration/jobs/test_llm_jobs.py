@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from docclass import export, store
-from docclass.runner import Upload
-from tests.harness import make_runner
+from docclass.jobs.uploads import Upload
+from docclass.store import documents
+from tests.harness import make_service
 from tests.openai_server import FakeOpenAI
-from tests.paths import EVAL, eval_texts
-
-pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
+from tests.paths import eval_texts
 
 KEY = "sk-test-DO-NOT-LEAK-0123456789abcdef"
 PII = ["jane.roe@example.org", "4111 1111 1111 1111", "123-45-6789",
@@ -37,17 +35,17 @@ def test_openai_classifier_in_the_runner_sends_no_raw_pii_and_keeps_no_key(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with FakeOpenAI() as server:
-        runner = make_runner(
+        runner = make_service(
             tmp_path, openai_api_key=KEY, openai_base_url=server.base_url, openai_rpm=0
         )
         try:
             job_id = runner.submit(_planted(), taxonomy=taxonomy, classifier="openai")
             assert runner.wait_job(job_id, timeout=120) == "completed"
-            docs = store.job_documents(db=runner.db, job_id=job_id)
-            csv_data = export.export_job(db=runner.db, job_id=job_id, fmt="csv")
-            json_data = export.export_job(db=runner.db, job_id=job_id, fmt="json")
+            docs = list(documents.job_documents(db=runner.db, job_id=job_id))
+            csv_data = runner.export(job_id, "csv")
+            json_data = runner.export(job_id, "json")
         finally:
-            runner.shutdown(wait=True)
+            runner.stop(wait=True)
         requests = list(server.requests)
     assert len(requests) == 4 and not server.violations
     for request in requests:
@@ -69,7 +67,7 @@ def test_cascade_sends_only_unsure_documents_to_the_llm(tmp_path: Path) -> None:
         p for c in ("email", "receipt", "scientific_paper", "resume") for p in eval_texts(c, 5)
     ]
     with FakeOpenAI() as server:
-        runner = make_runner(
+        runner = make_service(
             tmp_path,
             openai_api_key=KEY,
             openai_base_url=server.base_url,
@@ -79,9 +77,9 @@ def test_cascade_sends_only_unsure_documents_to_the_llm(tmp_path: Path) -> None:
         try:
             job_id = runner.submit([Upload(p.name, p) for p in files], classifier="auto")
             assert runner.wait_job(job_id, timeout=120) == "completed"
-            docs = store.job_documents(db=runner.db, job_id=job_id)
+            docs = list(documents.job_documents(db=runner.db, job_id=job_id))
         finally:
-            runner.shutdown(wait=True)
+            runner.stop(wait=True)
         asked = len(server.requests)
     unsure = [d for d in docs if d.classifier_meta["cascade"]["local_confidence"] < 0.6]
     assert asked == len(unsure)

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.paths import CORPUS, EVAL, ROOT, eval_texts
-
-pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing")
+from tests.paths import CORPUS, ROOT, eval_texts
 
 
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -86,9 +84,9 @@ def test_errors_exit_non_zero_with_one_line(env: dict, tmp_path: Path) -> None:
 
 def test_worker_finishes_jobs_left_in_the_database(env: dict) -> None:
     code = (
-        "from docclass import store; from docclass.settings import load_settings\n"
-        "from docclass.runner import Runner, Upload; import sys\n"
-        "r = Runner(load_settings(), start=False)\n"  # queue only: as if the app died at once
+        "from docclass.settings import load_settings\n"
+        "from docclass.jobs.service import Service; from docclass.jobs.uploads import Upload\n"
+        "r = Service(load_settings(), start=False)\n"  # queue only: as if the app died at once
         f"j = r.submit([Upload('a.txt', open({str(eval_texts('email', 1)[0])!r}, 'rb'))])\n"
         "print(j)\n"
     )
