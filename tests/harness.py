@@ -22,8 +22,10 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
     )
 
 
-def make_service(tmp_path: Path, extract_fn: object = None, **overrides: object) -> Service:
+def make_service(
+    tmp_path: Path, extract_fn: object = None, *, start: bool = True, **overrides: object
+) -> Service:
     settings = settings_for(tmp_path, **overrides)
     if extract_fn is None:
-        return Service(settings)
-    return Service(settings, extract_fn=extract_fn)  # type: ignore[arg-type]
+        return Service(settings, start=start)
+    return Service(settings, extract_fn=extract_fn, start=start)  # type: ignore[arg-type]

@@ -45,7 +45,6 @@ class ProgressTarget:
 
     doc_id: str
     owner: str
-    claimed_at: float  # time.time() when the document was claimed (its 10% write)
 
 
 @dataclass(frozen=True)
@@ -73,13 +72,15 @@ class _Stages:
 
     def __init__(self, task: ReadTask) -> None:
         self.task = task
-        self.last = task.progress.claimed_at if task.progress else 0.0
+        # Counted from when this process started on the document: time spent waiting for a
+        # free process is not the document being slow.
+        self.last = time.monotonic()
 
     def reached(self, progress: int) -> None:
         target = self.task.progress
-        if target is None or time.time() - self.last < PROGRESS_EVERY_S:
+        if target is None or time.monotonic() - self.last < PROGRESS_EVERY_S:
             return
-        self.last = time.time()
+        self.last = time.monotonic()
         try:
             db = process_database(self.task.spec.database_url)
             ours = write_progress(

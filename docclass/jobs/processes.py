@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -67,9 +68,14 @@ class ReaderPool:
         )
 
     def warm(self) -> None:
-        """Start every process now (in the background), before the first file arrives."""
-        for _ in range(self.workers):
-            self._pool.schedule(_ready)
+        """Start the forkserver and every process now, in the background: the imports run
+        while the caller stores uploads, not when the first file arrives."""
+
+        def start() -> None:
+            for _ in range(self.workers):
+                self._pool.schedule(_ready)
+
+        threading.Thread(target=start, name="docclass-warm", daemon=True).start()
 
     def submit(self, fn: Callable[..., Any], arg: Any, timeout: float | None) -> Future:
         return self._pool.schedule(fn, args=(arg,), timeout=timeout)

@@ -265,7 +265,7 @@ class Worker:
                 limits=self.settings.limits,
                 spec=spec,
                 extract_fn=self.extract_fn,
-                progress=ProgressTarget(claimed.doc_id, self.id, time.time()),
+                progress=ProgressTarget(claimed.doc_id, self.id),
             )
             future = self.pool.submit(read_and_score, task, self.settings.limits.doc_timeout_s)
         except Exception as exc:
