@@ -149,7 +149,15 @@ def test_a_memory_hog_fails_alone_under_the_cap(services) -> None:
     assert docs[1].status == "completed"
 
 
-def test_sigkill_mid_job_then_restart_finishes_each_document_once(tmp_path: Path) -> None:
+# As pid 1 of its own pid namespace (a container): a restarted worker there has the same
+# host and pid as the dead one, so only leases, not pid liveness, can tell it is dead.
+AS_PID_1 = ["unshare", "--pid", "--fork", "--kill-child"]
+
+
+@pytest.mark.parametrize("prefix", [[], AS_PID_1], ids=["process", "pid-1"])
+def test_sigkill_mid_job_then_restart_finishes_each_document_once(
+    tmp_path: Path, prefix: list[str]
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for category in ("contract", "email", "news_article", "receipt", "resume"):
@@ -165,7 +173,7 @@ def test_sigkill_mid_job_then_restart_finishes_each_document_once(tmp_path: Path
         "DOCCLASS_LEASE_S": "2",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.job_process", "submit", str(folder)],
+        [*prefix, sys.executable, "-m", "tests.job_process", "submit", str(folder)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -188,7 +196,7 @@ def test_sigkill_mid_job_then_restart_finishes_each_document_once(tmp_path: Path
     assert 10 <= len(done_before) < 50, "the kill must land mid-job"
 
     subprocess.run(
-        [sys.executable, "-m", "tests.job_process", "resume"],
+        [*prefix, sys.executable, "-m", "tests.job_process", "resume"],
         cwd=ROOT,
         env=env,
         check=True,
