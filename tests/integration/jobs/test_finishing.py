@@ -76,3 +76,16 @@ def test_fast_documents_cost_at_most_two_write_transactions_each(services) -> No
     event.remove(service.db.write_engine, "begin", count)
     # create_job, claims in batches, outcomes in batches, the finishing step, heartbeats
     assert writes <= 2 * len(texts), writes
+
+
+def test_the_same_job_gives_identical_answers_whatever_the_worker_count(services) -> None:
+    """Answers and scores depend on the files, taxonomy and settings, never on timing."""
+    answers = []
+    for workers, procs in ((1, 1), (6, 2)):
+        service = services(workers=workers, process_workers=procs)
+        job_id = service.submit(_uploads(4))
+        assert service.wait_job(job_id, timeout=120) == "completed"
+        docs = [service.get_document(d.id) for d in service.get_job(job_id).documents]
+        answers.append([(d.filename, d.final_category, d.confidence, d.scores) for d in docs])
+        service.stop(wait=True)
+    assert answers[0] == answers[1]
