@@ -32,6 +32,7 @@ from datetime import timedelta
 import pebble
 
 from docclass.extraction import DocumentError
+from docclass.jobs.duplicates import Duplicates
 from docclass.jobs.errors import EXPECTED, Timeout, WorkerCrashed, WorkerStopped, describe_error
 from docclass.jobs.finish import Finisher
 from docclass.jobs.pipeline import (
@@ -99,9 +100,8 @@ class _Read:
     """A reader process finished (or failed) a claimed document."""
 
     claimed: q.Claimed
-    spec: JobSpec | None
-    future: Future | None
-    error: str | None = None
+    spec: JobSpec
+    future: Future
 
 
 class Worker:
@@ -132,6 +132,7 @@ class Worker:
         self._started = False
         self._reads: queue.Queue[_Read | q.Outcome] = queue.Queue()
         self._specs: dict[str, tuple[JobSpec, float]] = {}
+        self._duplicates = Duplicates()
         self._llm_pool: ThreadPoolExecutor | None = None
         self._llm = None
         self._finishing = ThreadPoolExecutor(1, thread_name_prefix=f"docclass-finish-{self.token}")
@@ -259,6 +260,12 @@ class Worker:
             path = self.uploads.path(claimed.sha256)
             if not claimed.sha256 or not path.is_file():
                 raise FileNotFoundError("the uploaded file is missing from the uploads folder")
+            known = self._duplicates.join((claimed.sha256, spec), claimed)
+            if known is False:
+                return  # a copy of this content is being read: it waits for that answer
+            if isinstance(known, DocumentResult):
+                self._reads.put(q.Outcome(claimed.doc_id, claimed.job_id, known))
+                return
             task = ReadTask(
                 path=str(path),
                 filename=claimed.filename,
@@ -269,7 +276,10 @@ class Worker:
             )
             future = self.pool.submit(read_and_score, task, self.settings.limits.doc_timeout_s)
         except Exception as exc:
-            self._reads.put(_Read(claimed, None, None, describe_error(exc)))
+            failed = DocumentResult(error=describe_error(exc))
+            self._reads.put(q.Outcome(claimed.doc_id, claimed.job_id, failed))
+            for copy, answer in self._duplicates.settle(claimed.doc_id, failed):
+                self._reads.put(q.Outcome(copy.doc_id, copy.job_id, answer or failed))
             return
         future.add_done_callback(lambda f: self._reads.put(_Read(claimed, spec, f)))
 
@@ -286,10 +296,8 @@ class Worker:
         when the LLM stage took it over (its outcome comes back through the queue)."""
         if self._closed and not self._draining:
             return None  # stopping: stop() hands the document back to the queue
-        if read.error is not None:
-            return DocumentResult(error=read.error)
         try:
-            scored = read_result(read.future, self.settings.limits)  # type: ignore[arg-type]
+            scored = read_result(read.future, self.settings.limits)
         except (Released, CancelledError, WorkerStopped):
             return None  # cancelled, deleted, requeued, or the pool stopped: not ours to save
         except Exception as exc:
@@ -297,7 +305,6 @@ class Worker:
                 log.warning("document %s failed: %s", read.claimed.doc_id, describe_error(exc))
             return DocumentResult(error=describe_error(exc))
         spec = read.spec
-        assert spec is not None
         if spec.llm:
             self._llm_threads().submit(self._conclude_remote, read.claimed, spec, scored)
             return REMOTE
@@ -351,24 +358,42 @@ class Worker:
                     break
             outcomes: list[q.Outcome] = []
             dropped = 0
+            if self._closed and not self._draining:  # stop() hands these documents back
+                with self._cond:
+                    self._inflight -= len(batch)
+                continue
             for entry in batch:
                 if isinstance(entry, q.Outcome):
                     outcomes.append(entry)
+                    outcomes.extend(self._copies_of(entry.doc_id, entry.result))
                     continue
                 try:
                     result = self._conclude(entry)
                 except Exception as exc:  # a bug here must not stop the loop or strand the row
                     log.exception("document %s could not be concluded", entry.claimed.doc_id)
                     result = DocumentResult(error=describe_error(exc))
+                c = entry.claimed
                 if isinstance(result, DocumentResult):
-                    c = entry.claimed
                     outcomes.append(q.Outcome(c.doc_id, c.job_id, result))
+                    outcomes.extend(self._copies_of(c.doc_id, result))
                 elif result is None:
                     dropped += 1
+                    self._copies_of(c.doc_id, None)
             self._save(outcomes)
             with self._cond:
                 self._inflight -= len(outcomes) + dropped
                 self._cond.notify_all()
+
+    def _copies_of(self, doc_id: str, result: DocumentResult | None) -> list[q.Outcome]:
+        """Outcomes of the copies that waited for ``doc_id``; without a result they are read
+        by themselves (the first copy was handed back, e.g. its job was cancelled)."""
+        out = []
+        for claimed, answer in self._duplicates.settle(doc_id, result):
+            if answer is None:
+                self._start_read(claimed)
+            else:
+                out.append(q.Outcome(claimed.doc_id, claimed.job_id, answer))
+        return out
 
     def _save(self, outcomes: list[q.Outcome]) -> None:
         """Save with retries: a transient database error must not lose or strand results."""
