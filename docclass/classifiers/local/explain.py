@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -85,6 +86,12 @@ def _strongest(
 
 def _surface(term: str, head: str) -> str:
     """Show a stemmed term as the document spelled it ('propos' → 'proposed')."""
-    pattern = r"[\W_]+".join(rf"{re.escape(w)}\w*" for w in term.split(" "))
-    match = re.search(rf"(?<!\w){pattern}", head, re.I)
+    match = _surface_pattern(term).search(head)
     return " ".join(re.sub(r"[\W_]+", " ", match.group()).lower().split()) if match else term
+
+
+@lru_cache(maxsize=4096)
+def _surface_pattern(term: str) -> re.Pattern[str]:
+    """The stemmed term's words, each with any ending, apart by anything but a word character."""
+    pattern = r"[\W_]+".join(rf"{re.escape(w)}\w*" for w in term.split(" "))
+    return re.compile(rf"(?<!\w){pattern}", re.I)

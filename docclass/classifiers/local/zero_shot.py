@@ -65,7 +65,7 @@ class _ZeroShot:
         self.links = [concept_links(c) for c in taxonomy.categories]
         self.keywords = [
             [
-                (k, re.compile(rf"(?<!\w){re.escape(k)}(?!\w)"))
+                (k, _keyword_pattern(k))
                 for k in dict.fromkeys(k.lower() for k in c.keywords)
                 if not _function_words_only(k)
             ]
@@ -101,6 +101,17 @@ class _ZeroShot:
         )
         cues = np.vstack([self.cue_row(s) for s in structures])
         return _Evidence(sim=sim, keywords=kw, cues=cues, keyword_hits=hits), docs
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    r"""The keyword as a whole word or phrase: ``(?<!\w)keyword(?!\w)``, literal first.
+
+    The same matches, but with the literal first the regex engine jumps from one
+    occurrence of the keyword to the next instead of trying every position of the head
+    (about twice as fast over a taxonomy's keywords). The lookbehind, now at the end, looks
+    past the keyword (``len(keyword)`` characters) to the character before it.
+    """
+    return re.compile(rf"{re.escape(keyword)}(?<!\w(?s:.){{{len(keyword)}}})(?!\w)")
 
 
 def _function_words_only(keyword: str) -> bool:
