@@ -10,15 +10,15 @@ import math
 import re
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from docclass.classifiers.local import LocalClassifier
 from docclass.detectors import run_detectors
 from docclass.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
+from tests.paths import EVAL
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "doctype-dev"
+DATA = EVAL
 FOLDER_TO_CATEGORY = {"news_article": "news article", "scientific_paper": "scientific paper"}
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"no development documents at {DATA}")
