@@ -12,10 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 
 from docclass.jobs.service import Service
-from docclass.schemas import ACTIVE_JOB
 from webui.format import finished_icon, finished_text, fmt_time
-
-ACTIVE = tuple(str(s) for s in ACTIVE_JOB)
+from webui.jobs import ACTIVE
 
 _WATCHED = "docclass_watched_jobs"
 _TOASTED = "docclass_toasted_jobs"

@@ -6,7 +6,8 @@ import streamlit as st
 
 from docclass.jobs.service import Service
 from webui.format import effective_classifier, md_escape, taxonomy_label
-from webui.session import ACTIVE, finished_watched_jobs
+from webui.jobs import ACTIVE
+from webui.session import finished_watched_jobs
 
 # How often the running-jobs count is read again while any job runs (seconds).
 SIDEBAR_REFRESH_S = 2.0
