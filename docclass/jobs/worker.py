@@ -287,7 +287,15 @@ class Worker:
         """Jobs whose documents are all final but nobody finished (refused files, crashes)."""
         for job_id in q.finishable_jobs(db=self.db):
             if q.begin_finishing(db=self.db, job_id=job_id, owner=self.id):
-                self._finishing.submit(self.finisher.finish, job_id)
+                self._run_finishing(job_id)
+
+    def _run_finishing(self, job_id: str) -> None:
+        """Run a finishing step this worker won; when stopping, leave it to the next worker
+        (this worker's row is removed at stop, so its claim on the step lapses at once)."""
+        try:
+            self._finishing.submit(self.finisher.finish, job_id)
+        except RuntimeError:  # the finishing pool was shut down by stop()
+            log.info("job %s is left for another worker to finish", job_id)
 
     # --- concluding and saving -----------------------------------------------------------
 
@@ -412,7 +420,7 @@ class Worker:
                 backoff = min(backoff * 2, 30.0)
                 continue
             for job_id in won:
-                self._finishing.submit(self.finisher.finish, job_id)
+                self._run_finishing(job_id)
             return
 
     # --- heartbeat -----------------------------------------------------------------------

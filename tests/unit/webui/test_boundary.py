@@ -64,10 +64,7 @@ IMPORT = textwrap.dedent(
 
 
 def check(done: subprocess.CompletedProcess[str]) -> None:
-    if done.returncode == STALE:
-        # Not a Streamlit dependency: a module the engine rebuild removed is still imported
-        # (docclass/cli.py until the ported CLI of the engine branch is merged).
-        pytest.xfail(f"stale import inside docclass: {done.stderr.strip()}")
+    assert done.returncode != STALE, f"a removed module is still imported: {done.stderr}"
     assert done.returncode == 0, done.stderr
 
 
