@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from docclass.extraction import EmptyDocument, UnsupportedFormat, extract_bytes, extract_file
 from docclass.settings import Limits
-from tests.paths import EVAL
-from tests.unit.extraction.support import _raises
+from tests.paths import EVAL, ROOT
+from tests.unit.extraction.support import MB, _raises
 
 CAFE = "Prix : 12,50 € — café crème, naïve façade, déjà vu.\nDeuxième ligne, Œuvre complète.\n"
 
@@ -75,3 +80,54 @@ def test_c0_controls_in_valid_utf8_still_mean_binary() -> None:
     data = "café ".encode() + bytes(range(1, 9)) * 20  # valid UTF-8, but C0 controls
     message = _raises(UnsupportedFormat, lambda: extract_bytes(data, "blob.txt"))
     assert message == ".txt file is really binary data, not text"
+
+
+def test_long_text_keeps_max_chars_of_the_same_text_and_says_truncated() -> None:
+    limits = Limits(max_chars=1000)  # so about 16 KB of the file is read
+    data = (CAFE * 2000).encode("utf-8")
+    assert len(data) > 100 * 1024
+    result = extract_bytes(data, "long.txt", limits)
+    assert result.text == (CAFE * 2000)[:1000]
+    assert (result.truncated, result.encoding) == (True, "utf-8")
+
+
+def test_a_read_that_ends_inside_a_character_is_still_utf8() -> None:
+    # No line ends, 3-byte characters: the bytes read stop in the middle of one.
+    result = extract_bytes(("€" * 20_000).encode(), "euros.txt", Limits(max_chars=1000))
+    assert (result.text, result.encoding, result.truncated) == ("€" * 1000, "utf-8", True)
+
+
+def test_text_after_a_long_blank_start_is_still_found() -> None:
+    data = b"\n" * 50_000 + b"late text"
+    result = extract_bytes(data, "late.txt", Limits(max_chars=1000))
+    assert (result.text, result.truncated) == ("late text", False)
+
+
+# A fresh process, so ru_maxrss (the peak) measures only this file.
+_PEAK_SCRIPT = """
+import json, resource, sys
+from docclass.extraction import extract_file
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = extract_file(sys.argv[1], "big.log")
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps([len(result.text), result.truncated, (after - before) * 1024]))
+"""
+
+
+def test_a_50_mb_text_file_is_not_decoded_whole(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    line = "2026-12-02 06:45:01 INFO café crème déjà vu — request served\r\n"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for _ in range(50 * MB // len(line.encode()) // 1000):
+            fh.write(line * 1000)
+    assert path.stat().st_size > 49 * MB
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    chars, truncated, growth = json.loads(proc.stdout)
+    assert (chars, truncated) == (Limits().max_chars, True)
+    assert growth < 64 * MB, f"peak memory grew by {growth / MB:.0f} MB"
