@@ -53,7 +53,7 @@ def _extract(src: _Source, filename: str, limits: Limits) -> Extracted:
         raise CorruptDocument(f"unreadable {_LABEL.get(kind, kind)} ({_short(exc)})") from exc
 
 
-def _check_sha256(path: Path, expected: str) -> None:
+def check_sha256(path: Path, expected: str) -> None:
     """Refuse a stored copy whose bytes are no longer the ones that were uploaded.
 
     Uploads are stored under their sha256; a disk fault or a hand edit would otherwise be
@@ -87,7 +87,7 @@ def extract_file(
     """
     p = Path(path)
     if sha256 is not None:
-        _check_sha256(p, sha256)
+        check_sha256(p, sha256)
     return _extract(_Source(path=p), p.name if filename is None else filename, limits)
 
 

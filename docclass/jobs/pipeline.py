@@ -12,12 +12,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docclass.classifiers.base import Classification
 from docclass.classifiers.local import HEAD_CHARS
 from docclass.detectors import DetectorResult, counts, run_detectors
 from docclass.extraction import Extracted, extract_file
+from docclass.extraction.extract import check_sha256
 from docclass.jobs.spec import JobSpec, process_database
 from docclass.review import review
 from docclass.schemas import PREVIEW_CHARS, DocumentResult
@@ -55,6 +57,7 @@ class ReadTask:
     spec: JobSpec
     extract_fn: ExtractFn = extract_file
     progress: ProgressTarget | None = None
+    sha256: str | None = None  # a stored upload: its bytes are checked before reading
 
 
 @dataclass
@@ -103,6 +106,8 @@ def read_and_score(task: ReadTask) -> Scored:
     spec = task.spec
     taxonomy = spec.taxonomy
     t0 = time.perf_counter()
+    if task.sha256:
+        check_sha256(Path(task.path), task.sha256)
     extracted = task.extract_fn(task.path, task.filename, task.limits)
     timings = {"load_ms": _ms_since(t0)}
     stages.reached(30)

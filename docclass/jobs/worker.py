@@ -273,6 +273,7 @@ class Worker:
                 spec=spec,
                 extract_fn=self.extract_fn,
                 progress=ProgressTarget(claimed.doc_id, self.id),
+                sha256=claimed.sha256,
             )
             future = self.pool.submit(read_and_score, task, self.settings.limits.doc_timeout_s)
         except Exception as exc:

@@ -101,9 +101,7 @@ def _out(job: Job, counts: JobCounts, documents: list[DocumentRow] | None = None
 
 ROW_COLUMNS = tuple(DocumentRow.model_fields)
 # Plain SQL: the status table of a big job is read every second while it runs.
-_ROWS = text(
-    f"SELECT {', '.join(ROW_COLUMNS)} FROM document WHERE job_id = :job ORDER BY position"
-)
+_ROWS = text(f"SELECT {', '.join(ROW_COLUMNS)} FROM document WHERE job_id = :job ORDER BY position")
 
 
 def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> JobOut | None:

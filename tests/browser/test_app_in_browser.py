@@ -129,8 +129,10 @@ def test_the_app_in_a_browser(server: str, page: object) -> None:
     job_id = p.url.split("job=")[1]
     expect(p.get_by_text(f"Job {job_id} started with 3 files.")).to_be_visible()
     expect(p.get_by_text("100% · 3 of 3 documents done")).to_be_visible(timeout=60_000)
-    settle(p)
     status = p.get_by_test_id("stMetric").filter(has_text="Status")
+    # all documents saved, then the finishing step (the batch pass), then completed
+    expect(status.filter(has_text="completed")).to_have_count(1, timeout=60_000)
+    settle(p)
     expect(status).to_have_count(1)
     expect(status).to_contain_text("completed")
     assert loads == [], "the status page must update itself, not reload"

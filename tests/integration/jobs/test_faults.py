@@ -70,3 +70,18 @@ def test_a_stop_during_a_claim_fails_nothing_and_hands_everything_back(
     job = service.get_job(job_id)
     assert [d.status for d in job.documents] == ["pending"] * 4, job.documents
     assert all(d.error is None for d in job.documents)
+
+
+def test_an_upload_damaged_on_disk_fails_with_its_reason(services) -> None:
+    service = services(start=False)
+    job_id = service.submit(_uploads(2))
+    damaged = service.get_job(job_id).documents[0]
+    sha = service.get_document(damaged.id).sha256
+    with service.uploads.path(sha).open("ab") as fh:
+        fh.write(b"\x00 flipped on disk")
+    service.start()
+    assert service.wait_job(job_id, timeout=60) == "completed"
+    first, second = service.get_job(job_id).documents
+    assert first.status == "failed" and second.status == "completed"
+    assert first.error.startswith("CorruptDocument: the stored copy ")
+    assert "upload the file again" in first.error
