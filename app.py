@@ -1,36 +1,50 @@
-"""docclass in the browser: a thin router over ``pages/`` plus the sidebar every page shares.
+"""docclass in the browser: the server entry point.
 
-Run with ``streamlit run app.py``. All engine work happens in ``docclass/`` (one runner per
-process, see ``docclass.ui.get_runner``); the pages only read and write through it.
+Run with ``streamlit run app.py`` (or ``python app.py``). Streamlit finds the ``st.App``
+below and serves ``webui/router.py``, which routes every URL to a page in ``pages/``.
 
-Everything runs inside ``main()`` on purpose: Streamlit installs this script as
-``sys.modules["__main__"]``, so every extraction process the runner spawns re-imports this
-file as ``__mp_main__``. The guard at the bottom keeps such a child from starting a second
-app (and a second runner) inside itself; the imports stay in ``main()`` so the child does not
-pay for importing Streamlit either.
+The lifespan starts the app's one service when the server starts, so jobs left unfinished
+by a restart resume within seconds with no browser open, and stops it on shutdown (queued
+documents stay queued in the database for the next start).
+
+Every reader process the service starts may import the main module again as
+``__mp_main__`` (``python app.py``): the guard keeps such a child from building a second
+app, or importing Streamlit at all.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
-def main() -> None:
-    """Page config, the shared runner, finished-job toasts, navigation and the sidebar."""
+ROUTER = Path(__file__).resolve().parent / "webui" / "router.py"
+
+log = logging.getLogger("docclass.app")
+
+
+@asynccontextmanager
+async def lifespan(_app: Any) -> AsyncIterator[None]:
+    """Start the service with the server (the worker resumes queued jobs); stop it after."""
+    from webui.service import get_service, shutdown_service
+
+    try:
+        await asyncio.to_thread(get_service)
+    except Exception:  # bad settings: the pages say which; the server still starts
+        log.exception("docclass could not start its service")
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(shutdown_service)
+
+
+if __name__ != "__mp_main__":
     import streamlit as st
 
-    from docclass import ui
+    app = st.App(str(ROUTER), lifespan=lifespan)
 
-    st.set_page_config(page_title="docclass", page_icon=":material/folder_managed:", layout="wide")
-    try:
-        runner = ui.get_runner()
-    except Exception as exc:  # bad settings or an unusable database: say which, stop here
-        st.error(f"docclass could not start: {ui.md_escape(f'{type(exc).__name__}: {exc}')}")
-        st.stop()
-
-    ui.announce_finished_jobs(runner)
-    page = st.navigation(ui.app_pages())
-    ui.render_sidebar(runner)
-    ui.run_page(page)
-
-
-if __name__ == "__main__":  # Streamlit runs the script as "__main__"; spawned workers do not
-    main()
+    if __name__ == "__main__":
+        app.run()

@@ -39,6 +39,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 from docclass.classifiers import local  # noqa: E402
 from docclass.classifiers.base import Classification  # noqa: E402
 from docclass.classifiers.local import LocalClassifier  # noqa: E402
+from docclass.classifiers.local import classifier as local_classifier  # noqa: E402
 from docclass.detectors import DetectorResult, run_detectors  # noqa: E402
 from docclass.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy  # noqa: E402
 
@@ -288,7 +289,7 @@ def head_lengths(docs: list[Doc], taxonomies: dict[str, Taxonomy]) -> None:
     default = local.HEAD_CHARS
     try:
         for chars in (1000, 2000, 3000, 5000):
-            local.HEAD_CHARS = chars
+            local_classifier.HEAD_CHARS = chars  # where LocalClassifier reads it
             cells = []
             for title, taxonomy in taxonomies.items():
                 results = single(LocalClassifier(taxonomy), docs)
@@ -298,7 +299,7 @@ def head_lengths(docs: list[Doc], taxonomies: dict[str, Taxonomy]) -> None:
             mark = "  <- default" if chars == default else ""
             print(f"{chars:>5} chars: " + " | ".join(cells) + mark)
     finally:
-        local.HEAD_CHARS = default
+        local_classifier.HEAD_CHARS = default
 
 
 def main() -> None:

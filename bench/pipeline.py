@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/pipeline.py [--corpus ../shared/corpus] [--workers 4]
 
-Prints documents per second end to end (runner: upload, processes, detectors, classifier,
-SQLite) and for extraction alone in the same kind of process pool, their ratio; the cost of
-detectors and of the classifier relative to extraction; and store query times for a job of
-10,000 documents.
+Prints documents per second end to end (the service: upload, reader processes, detectors,
+classifier, SQLite) and for extraction alone in the same kind of process pool, their ratio;
+the cost of detectors and of the classifier relative to extraction; and store query times for
+a job of 10,000 documents. Whole processes side by side: ``bench/throughput.py``.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ import pebble
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from docclass import store  # noqa: E402
 from docclass.classifiers.local import LocalClassifier  # noqa: E402
 from docclass.detectors import run_detectors  # noqa: E402
 from docclass.extraction import DocumentError, extract_file  # noqa: E402
-from docclass.runner import Runner, Upload, _init_worker  # noqa: E402
+from docclass.jobs.processes import _init_process  # noqa: E402
+from docclass.jobs.service import Service  # noqa: E402
+from docclass.jobs.uploads import Upload  # noqa: E402
+from docclass.schemas import DocumentResult  # noqa: E402
 from docclass.settings import Limits, load_settings  # noqa: E402
+from docclass.store import jobs, queue  # noqa: E402
+from docclass.store.db import Database  # noqa: E402
 from docclass.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 
 
@@ -77,7 +81,7 @@ def _timed_extract(path: str, limits: Limits) -> float:
 def _pool(procs: int, limits: Limits) -> pebble.ProcessPool:
     pool = pebble.ProcessPool(
         max_workers=procs,
-        initializer=_init_worker,
+        initializer=_init_process,
         initargs=(limits.doc_memory_mb,),
         context=multiprocessing.get_context("spawn"),
     )
@@ -125,32 +129,31 @@ def end_to_end(paths: list[Path], workers: int, procs: int, limits: Limits) -> f
             classifier="local",
             limits=limits,
         )
-        runner = Runner(settings)
+        service = Service(settings)
         # warm the process pool and the classifier like a running app would be
-        warm = runner.submit([Upload("warm.txt", b"warm up text for the pool")])
-        runner.wait_job(warm, timeout=120)
+        warm = service.submit([Upload("warm.txt", b"warm up text for the pool")])
+        service.wait_job(warm, timeout=120)
         t0 = time.perf_counter()
-        job_id = runner.submit([Upload(p.name, p) for p in paths])
-        runner.wait_job(job_id, timeout=3600, poll=0.05)
+        job_id = service.submit([Upload(p.name, p) for p in paths])
+        service.wait_job(job_id, timeout=3600, poll=0.05)
         wall = time.perf_counter() - t0
-        runner.shutdown(wait=True)
+        service.stop(wait=True)
     return wall
 
 
 def store_queries(n: int = 10_000) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        db = store.Database(f"sqlite:///{tmp}/big.db")
+        db = Database(f"sqlite:///{tmp}/big.db")
         docs = [
-            store.NewDocument(filename=f"doc{i}.pdf", sha256=f"{i:064x}", size=1) for i in range(n)
+            jobs.NewDocument(filename=f"doc{i}.pdf", sha256=f"{i:064x}", size=1) for i in range(n)
         ]
         t0 = time.perf_counter()
-        job_id = store.create_job(db=db, documents=docs, taxonomy_name="d", taxonomy_toml="")
+        job_id = jobs.create_job(db=db, documents=docs, taxonomy_name="d", taxonomy_toml="")
         create_ms = (time.perf_counter() - t0) * 1000
-        for _ in range(n // 3):
-            claimed = store.claim_next_document(db=db, owner="bench")
-            store.update_document_in_job(
-                db=db, job_id=job_id, doc_id=claimed.doc_id, progress=100, status="completed"
-            )
+        for _ in range(n // 30):
+            claimed = queue.claim_documents(db=db, owner="bench", limit=10)
+            outcomes = [queue.Outcome(c.doc_id, c.job_id, DocumentResult()) for c in claimed]
+            queue.save_outcomes(db=db, owner="bench", outcomes=outcomes)
 
         def timeit(fn, repeat: int = 7) -> float:
             samples = []
@@ -162,13 +165,13 @@ def store_queries(n: int = 10_000) -> dict[str, float]:
 
         out = {
             "create_job_ms": create_ms,
-            "get_job_with_documents_ms": timeit(lambda: store.get_job(db=db, job_id=job_id)),
+            "get_job_with_documents_ms": timeit(lambda: jobs.get_job(db=db, job_id=job_id)),
             "get_job_counts_only_ms": timeit(
-                lambda: store.get_job(db=db, job_id=job_id, include_documents=False)
+                lambda: jobs.get_job(db=db, job_id=job_id, include_documents=False)
             ),
-            "list_jobs_ms": timeit(lambda: store.list_jobs(db=db)),
-            "claim_next_document_ms": timeit(
-                lambda: store.claim_next_document(db=db, owner="bench")
+            "list_jobs_ms": timeit(lambda: jobs.list_jobs(db=db)),
+            "claim_10_documents_ms": timeit(
+                lambda: queue.claim_documents(db=db, owner="bench", limit=10)
             ),
         }
         db.dispose()

@@ -4,11 +4,11 @@ The status page polls once a second while a job runs; the budget is 300 ms of se
 per tick. This builds a job of N documents in a temporary database (some completed with
 full results, some failed, some processing, the rest pending), then times:
 
-1. ``ui.load_job_snapshot`` alone: the two queries and the table the fragment polls;
-2. for comparison, the heavier store calls a page could use instead
-   (``store.get_job`` with documents, ``store.job_documents`` full rows);
-3. a whole AppTest run of the status page (app.py, sidebar, the fragment), which is more
-   than one fragment tick does, with and without a selected document.
+1. ``webui.jobs.load_job_view`` alone: the one read and the table the fragment polls;
+2. for comparison, the heavier reads a page could use instead (every document's full row)
+   and the selected document's full result;
+3. a whole AppTest run of the status page (the router, sidebar, the fragment), which is
+   more than one fragment tick does, with and without a selected document.
 
 Run: ``.venv/bin/python bench/status_page.py [--docs 200] [--repeat 10]``
 """
@@ -31,18 +31,18 @@ sys.path.insert(0, str(ROOT))
 CATEGORIES = ["invoice", "receipt", "contract", "resume", "letter", "email", "report"]
 
 
-def build_job(runner: object, n_docs: int) -> str:
+def build_job(service: object, n_docs: int) -> str:
     """A running job: ~40% completed (full results), 5% failed, 4 processing, rest pending."""
-    from docclass import store
-    from docclass.models import DocStatus
+    from docclass.schemas import DocumentResult
+    from docclass.store import jobs, queue
 
-    db = runner.db  # type: ignore[attr-defined]
+    db = service.db  # type: ignore[attr-defined]
     rng = random.Random(7)
     docs = [
-        store.NewDocument(filename=f"document-{i:04d}.pdf", sha256=f"{i:064x}", size=100_000 + i)
+        jobs.NewDocument(filename=f"document-{i:04d}.pdf", sha256=f"{i:064x}", size=100_000 + i)
         for i in range(n_docs)
     ]
-    job_id = store.create_job(
+    job_id = jobs.create_job(
         db=db,
         documents=docs,
         taxonomy_name="default",
@@ -50,43 +50,39 @@ def build_job(runner: object, n_docs: int) -> str:
         classifier="local",
     )
     owner = "bench:1:token"
+    queue.heartbeat(db=db, worker_id=owner, host="bench", pid=os.getpid())
     n_completed, n_failed, n_processing = int(n_docs * 0.4), int(n_docs * 0.05), 4
-    for i in range(n_completed + n_failed + n_processing):
-        claimed = store.claim_next_document(db=db, owner=owner)
-        assert claimed is not None
-        values: dict[str, object]
+    claimed = queue.claim_documents(db=db, owner=owner, limit=n_completed + n_failed + n_processing)
+    outcomes = []
+    for i, c in enumerate(claimed):
         if i < n_completed:
-            scores = {c: rng.random() for c in CATEGORIES}
+            scores = {cat: rng.random() for cat in CATEGORIES}
             best = max(scores, key=scores.__getitem__)
-            values = {
-                "progress": 100,
-                "status": DocStatus.completed,
-                "final_category": best,
-                "confidence": scores[best],
-                "scores": scores,
-                "rationale": f"{best}: matched keywords; 2 money amounts.",
-                "classifier": "local",
-                "text_preview": "lorem ipsum dolor sit amet " * 110,  # ~3,000 characters
-                "detectors": [
+            result = DocumentResult(
+                final_category=best,
+                confidence=scores[best],
+                scores=scores,
+                rationale=f"{best}: matched keywords; 2 money amounts.",
+                classifier="local",
+                text_preview="lorem ipsum dolor sit amet " * 110,  # ~3,000 characters
+                detectors=[
                     {"name": "money", "count": 2, "examples": ["$1,000"], "spans": [[1, 6]]}
                 ],
-                "detector_counts": {"money": 2},
-                "pages": 3,
-                "characters": 12_000,
-                "engine": "pypdfium2",
-                "kind": "pdf",
-            }
+                detector_counts={"money": 2},
+                pages=3,
+                characters=12_000,
+                engine="pypdfium2",
+                kind="pdf",
+            )
         elif i < n_completed + n_failed:
-            values = {
-                "progress": 100,
-                "status": DocStatus.failed,
-                "error": "EncryptedDocument: password required",
-            }
+            result = DocumentResult(error="EncryptedDocument: password required")
         else:
-            values = {"progress": rng.choice([30, 60, 90])}
-        assert store.update_document_in_job(
-            db=db, job_id=job_id, doc_id=claimed.doc_id, owner=owner, **values
-        )
+            assert queue.write_progress(
+                db=db, doc_id=c.doc_id, owner=owner, progress=rng.choice([30, 60, 90])
+            )
+            continue
+        outcomes.append(queue.Outcome(c.doc_id, c.job_id, result))
+    queue.save_outcomes(db=db, owner=owner, outcomes=outcomes)
     return job_id
 
 
@@ -132,57 +128,51 @@ def main() -> None:
     )
     os.environ.pop("OPENAI_API_KEY", None)
 
-    import streamlit.testing.v1.app_test as app_test_module
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
-    from docclass import store, ui
-    from docclass.runner import Runner
+    import webui.service
+    from docclass.jobs.service import Service
+    from docclass.store import documents
+    from webui import jobs, nav
 
-    class NavigationOnly(PagesManager):
-        """As in tests/test_app.py: keep AppTest out of Streamlit's legacy pages/ mode."""
-
-        def __init__(self, *a: object, **k: object) -> None:
-            super().__init__(*a, **k)  # type: ignore[arg-type]
-            PagesManager.uses_pages_directory = False
-
-    app_test_module.PagesManager = NavigationOnly  # type: ignore[misc]
-    # A runner that does not work: the job must stay "running" while we measure.
-    ui.Runner = lambda settings: Runner(settings, start=False)  # type: ignore[assignment]
-    runner = ui.get_runner()
-    job_id = build_job(runner, args.docs)
-    snap = ui.load_job_snapshot(runner, job_id)
-    assert snap is not None and snap.active
+    # A service that does not work: the job must stay "running" while we measure.
+    webui.service.new_service = lambda settings: Service(settings, start=False)
+    service = webui.service.get_service()
+    job_id = build_job(service, args.docs)
+    view = jobs.load_job_view(service, job_id)
+    assert view is not None and view.active
+    job = view.job
     print(
-        f"job {job_id[:8]}: {snap.total} documents, status {snap.status}, "
-        f"counts {snap.counts}, progress {snap.progress}%"
+        f"job {job_id[:8]}: {job.total_files} documents, status {job.status}, "
+        f"pending {job.pending}, processing {job.processing}, completed {job.completed}, "
+        f"failed {job.failed}, progress {job.progress}%"
     )
     print()
     report(
-        "ui.load_job_snapshot (what each tick queries)",
-        timed(lambda: ui.load_job_snapshot(runner, job_id), args.repeat * 5),
+        "jobs.load_job_view (what each tick reads)",
+        timed(lambda: jobs.load_job_view(service, job_id), args.repeat * 5),
     )
     report(
-        "store.get_job(include_documents=True)",
-        timed(lambda: store.get_job(db=runner.db, job_id=job_id), args.repeat * 5),
+        "service.get_job(include_documents=False) (counts only)",
+        timed(lambda: service.get_job(job_id, include_documents=False), args.repeat * 5),
     )
     report(
-        "store.job_documents (full rows, for comparison)",
-        timed(lambda: store.job_documents(db=runner.db, job_id=job_id), args.repeat * 5),
+        "documents.job_documents (full rows, for comparison)",
+        timed(lambda: list(documents.job_documents(db=service.db, job_id=job_id)), args.repeat * 5),
     )
-    first_doc = str(snap.table.iloc[0]["doc_id"])
+    first_doc = str(view.table.iloc[0]["doc_id"])
     report(
-        "store.get_document (selected document, per tick)",
-        timed(lambda: store.get_document(db=runner.db, doc_id=first_doc), args.repeat * 5),
+        "service.get_document (selected document, per tick)",
+        timed(lambda: service.get_document(first_doc), args.repeat * 5),
     )
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "webui" / "router.py"), default_timeout=60).run()
     at.query_params["job"] = job_id
-    at.switch_page(ui.PAGE_STATUS).run()
+    at.switch_page(nav.PAGE_STATUS).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.dataframe[0].value) == args.docs
     report("AppTest run of the status page (whole app, one tick)", timed(at.run, args.repeat))
-    at.session_state[ui.documents_table_key(job_id)] = {
+    at.session_state[jobs.documents_table_key(job_id)] = {
         "selection": {"rows": [0], "columns": [], "cells": []}
     }
     at.run()
@@ -190,7 +180,7 @@ def main() -> None:
     report("  … with a selected document shown below the table", timed(at.run, args.repeat))
     print()
     print("budget: 300 ms of server time per tick (the AppTest run is an upper bound)")
-    runner.shutdown(wait=True)
+    webui.service.shutdown_service()
 
 
 if __name__ == "__main__":

@@ -12,23 +12,29 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docclass import export, store
-from docclass.models import JobStatus
+from docclass import export
+from docclass.schemas import ACTIVE_JOB, JobStatus
 from docclass.settings import load_settings
 from docclass.taxonomy import TaxonomyError, load_taxonomy
+
+if TYPE_CHECKING:
+    from docclass.jobs.service import Service
 
 
 class CliError(Exception):
     """A one-line reason printed to stderr with a non-zero exit."""
 
 
-def _runner(args: argparse.Namespace, **overrides: object):
-    from docclass.runner import Runner
+def _service(args: argparse.Namespace, *, start: bool = True, **overrides: object) -> Service:
+    from docclass.jobs.service import Service
 
     if getattr(args, "workers", None):
         overrides["workers"] = args.workers
-    return Runner(load_settings(**overrides))
+    if getattr(args, "procs", None):
+        overrides["process_workers"] = args.procs
+    return Service(load_settings(**overrides), start=start)
 
 
 def _write(data: bytes, out: str | None) -> None:
@@ -40,25 +46,24 @@ def _write(data: bytes, out: str | None) -> None:
     sys.stdout.flush()
 
 
-def _progress(db: store.Database, job_id: str, total: int, quiet: bool) -> str:
+def _progress(service: Service, job_id: str, total: int, quiet: bool) -> str:
     """Show a progress bar on stderr until the job ends; return its final status."""
     from tqdm import tqdm
 
     with tqdm(total=total, unit="doc", file=sys.stderr, disable=quiet, leave=True) as bar:
         while True:
-            job = store.get_job(db=db, job_id=job_id, include_documents=False)
+            job = service.get_job(job_id, include_documents=False)
             if job is None:
                 raise CliError(f"job {job_id} disappeared")
-            done = job.completed + job.failed
             bar.set_postfix(failed=job.failed, refresh=False)
-            bar.update(done - bar.n)
-            if job.status not in (JobStatus.pending, JobStatus.processing):
+            bar.update(job.done - bar.n)
+            if job.status not in ACTIVE_JOB:
                 return job.status
-            time.sleep(0.25)
+            time.sleep(0.1)
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from docclass.runner import expand_paths
+    from docclass.jobs.uploads import expand_paths
 
     try:
         taxonomy = load_taxonomy(args.taxonomy)
@@ -70,34 +75,29 @@ def cmd_classify(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if not uploads:
         raise CliError("no files found in the given paths")
-    runner = _runner(args)
+    service = _service(args)
     try:
-        job_id = runner.submit(uploads, taxonomy=taxonomy, classifier=args.classifier)
+        job_id = service.submit(uploads, taxonomy=taxonomy, classifier=args.classifier)
         print(f"job {job_id}: {len(uploads)} files", file=sys.stderr)
-        status = _progress(runner.db, job_id, len(uploads), args.quiet)
-        _write(export.export_job(db=runner.db, job_id=job_id, fmt=args.format), args.out)
+        status = _progress(service, job_id, len(uploads), args.quiet)
+        _write(service.export(job_id, args.format), args.out)
     except KeyboardInterrupt:
         raise CliError(
             "interrupted: the job stays in the database; `python -m docclass worker` finishes it"
         ) from None
     finally:
-        runner.shutdown(wait=False)
+        service.stop(wait=False)
     if status != JobStatus.completed:
         raise CliError(f"job {job_id} ended {status}")
     return 0
 
 
-def _db() -> store.Database:
-    return store.Database(load_settings().database_url)
-
-
 def cmd_jobs(args: argparse.Namespace) -> int:
-    db = _db()
-    listing = store.list_jobs(db=db, statuses=args.status or None, limit=args.limit)
+    service = _service(args, start=False)
+    listing = service.list_jobs(statuses=args.status or None, limit=args.limit)
     if args.json:
         print(listing.model_dump_json(indent=2))
         return 0
-    progress = store.job_progress(db=db, job_ids=[j.job_id for j in listing.jobs])
     print(
         f"{'job_id':32}  {'status':10}  {'files':>5}  {'done':>5}  {'failed':>6}  "
         f"{'progress':>8}  created"
@@ -105,14 +105,22 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     for j in listing.jobs:
         print(
             f"{j.job_id:32}  {j.status:10}  {j.total_files:>5}  {j.completed:>5}  "
-            f"{j.failed:>6}  {progress.get(j.job_id, 0):>7.0f}%  {j.created_at:%Y-%m-%d %H:%M:%S}"
+            f"{j.failed:>6}  {j.progress:>7.0f}%  {j.created_at:%Y-%m-%d %H:%M:%S}"
         )
     print(f"{listing.total} jobs", file=sys.stderr)
     return 0
 
 
+def cmd_workers(args: argparse.Namespace) -> int:
+    service = _service(args, start=False)
+    print(f"{'worker':40}  {'pid':>7}  {'documents':>9}  last heartbeat")
+    for w in service.workers():
+        print(f"{w.id:40}  {w.pid:>7}  {w.documents_done:>9}  {w.heartbeat_at:%Y-%m-%d %H:%M:%S}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    job = store.get_job(db=_db(), job_id=args.job_id)
+    job = _service(args, start=False).get_job(args.job_id)
     if job is None:
         raise CliError(f"no job {args.job_id}")
     print(job.model_dump_json(indent=2))
@@ -121,7 +129,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        data = export.export_job(db=_db(), job_id=args.job_id, fmt=args.format)
+        data = _service(args, start=False).export(args.job_id, args.format)
     except KeyError as exc:
         raise CliError(f"no job {args.job_id}") from exc
     _write(data, args.out)
@@ -129,27 +137,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    runner = _runner(args)
-    print(f"worker {runner.owner}: {runner.settings.workers} threads", file=sys.stderr)
+    service = _service(args)
+    settings = service.settings
+    print(
+        f"worker {service.worker.id}: {settings.process_workers} reader processes, "
+        f"{service.worker.capacity} documents in flight",
+        file=sys.stderr,
+    )
     try:
         if args.exit_when_idle:
-            runner.wait_idle()
+            service.wait_idle()
         else:
             while True:
-                runner.kick()
-                time.sleep(1.0)
+                time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
-        runner.shutdown(wait=False)
+        service.stop(wait=args.exit_when_idle)
     return 0
 
 
 def cmd_correct(args: argparse.Namespace) -> int:
     try:
-        store.correct_document(
-            db=_db(), doc_id=args.doc_id, category=args.category, corrected_by=args.by
-        )
+        _service(args, start=False).correct(args.doc_id, args.category, corrected_by=args.by)
     except KeyError as exc:
         raise CliError(f"no document {args.doc_id}") from exc
     print(f"{args.doc_id}: corrected to {args.category}", file=sys.stderr)
@@ -165,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
     p.add_argument("--taxonomy", help="built-in name (default, sensitivity) or a TOML file")
     p.add_argument("--classifier", choices=["local", "openai", "auto"], default=None)
-    p.add_argument("--workers", type=int, help="worker threads (DOCCLASS_WORKERS)")
+    p.add_argument("--workers", type=int, help="documents in flight at once (DOCCLASS_WORKERS)")
     p.add_argument("--out", help="write results here instead of stdout")
     p.add_argument("--format", choices=export.FORMATS, default="csv")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -193,8 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", help="who corrected it (stored with the correction)")
     p.set_defaults(func=cmd_correct)
 
+    p = sub.add_parser("workers", help="list running workers (host, pid, heartbeat, documents)")
+    p.set_defaults(func=cmd_workers)
+
     p = sub.add_parser("worker", help="process unfinished jobs in the foreground")
-    p.add_argument("--workers", type=int)
+    p.add_argument("--workers", type=int, help="documents in flight at once (DOCCLASS_WORKERS)")
+    p.add_argument(
+        "--concurrency", type=int, dest="procs", help="reader processes (DOCCLASS_PROCESS_WORKERS)"
+    )
     p.add_argument("--exit-when-idle", action="store_true", help="stop when the queue is empty")
     p.set_defaults(func=cmd_worker)
     return parser

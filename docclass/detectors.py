@@ -113,10 +113,12 @@ _CARD = re.compile(r"(?=[2-6])(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 _SSN = re.compile(r"(?=\d)\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 _CURRENCY_CODES = r"(?:USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR)"
+# Amounts never restart inside a number (the lookbehinds) and never give digits back
+# (possessive ``*+``): a 200 KB run of "1,000,000,…" is one linear scan, not a quadratic one.
 _MONEY = re.compile(
     r"(?=[$€£¥UEGRMSACJI\d])"
-    rf"(?:(?:[$€£¥]|\b{_CURRENCY_CODES}(?![A-Za-z]))\s?-?\d{{1,3}}(?:[,.\s]\d{{3}})*(?:[.,]\d{{2}})?"
-    r"|\b\d{1,3}(?:,\d{3})*(?:\.\d{2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)",
+    rf"(?:(?:[$€£¥]|\b{_CURRENCY_CODES}(?![A-Za-z]))\s?-?\d{{1,3}}(?:[,.\s]\d{{3}})*+(?:[.,]\d{{2}})?"
+    r"|(?<![\d,.])\b\d{1,3}(?:,\d{3})*+(?:\.\d{2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)",
     re.IGNORECASE,
 )
 _MONTHS = (

@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from docclass import store
 from docclass.detectors import DETECTORS
-from docclass.models import Document
+from docclass.schemas import DocumentOut
+from docclass.store import documents, jobs
+from docclass.store.db import Database
 
 FORMATS = ("csv", "json")
 TOP_N = 3
@@ -21,6 +22,7 @@ COLUMNS = [
     "doc_id",
     "filename",
     "status",
+    "category",
     "final_category",
     "confidence",
     "classifier",
@@ -50,7 +52,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def document_row(doc: Document) -> dict[str, Any]:
+def document_row(doc: DocumentOut) -> dict[str, Any]:
     """One flat row per document; the same keys in CSV and JSON."""
     top = sorted((doc.scores or {}).items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
     row: dict[str, Any] = {
@@ -58,6 +60,7 @@ def document_row(doc: Document) -> dict[str, Any]:
         "doc_id": doc.id,
         "filename": doc.filename,
         "status": doc.status,
+        "category": doc.category,  # the analyst's correction, else the prediction
         "final_category": doc.final_category,
         "confidence": None if doc.confidence is None else round(doc.confidence, 4),
         "classifier": doc.classifier,
@@ -107,13 +110,13 @@ def rows_to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def export_job(*, db: store.Database, job_id: str, fmt: str = "csv") -> bytes:
+def export_job(*, db: Database, job_id: str, fmt: str = "csv") -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose csv or json")
-    job = store.get_job(db=db, job_id=job_id, include_documents=False)
+    job = jobs.get_job(db=db, job_id=job_id, include_documents=False)
     if job is None:
         raise KeyError(f"no job {job_id}")
-    docs = store.job_documents(db=db, job_id=job_id)
+    docs = list(documents.job_documents(db=db, job_id=job_id))
     rows = [document_row(d) for d in docs]
     if fmt == "csv":
         return rows_to_csv(rows)

@@ -31,6 +31,10 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
+# Below this an address-space cap fails ordinary documents (numpy and pdfium map ~400 MB).
+MIN_READER_MB = 768
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one document may cost; enforced by extraction and the runner."""
@@ -59,6 +63,11 @@ class Settings:
     openai_tpm: int
     cascade_threshold: float
     review_threshold: float
+    # The queue: how often an idle worker looks for work from other processes, how often
+    # it renews its lease, and how long a silent worker's documents stay reserved.
+    poll_s: float = 1.0
+    heartbeat_s: float = 5.0
+    lease_s: float = 30.0
     # Never printed or stored: repr=False keeps it out of logs and tracebacks.
     openai_api_key: str | None = field(default=None, repr=False)
 
@@ -71,17 +80,22 @@ def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment; keyword overrides win (tests, CLI flags)."""
     data_dir = Path(_env("DOCCLASS_DATA_DIR", "data")).expanduser()
     workers = _env_int("DOCCLASS_WORKERS", 4)
+    process_workers = _env_int("DOCCLASS_PROCESS_WORKERS", min(workers, os.cpu_count() or 1))
+    # The reader processes share one memory budget: each gets its slice as its cap, so the
+    # process tree stays within the budget however many cores the machine has.
+    budget_mb = _env_int("DOCCLASS_MEMORY_BUDGET_MB", 3072)
+    per_process_mb = max(MIN_READER_MB, budget_mb // max(1, process_workers))
     values: dict[str, object] = {
         "data_dir": data_dir,
         "database_url": _env("DOCCLASS_DATABASE_URL", f"sqlite:///{data_dir / 'docclass.db'}"),
         "workers": workers,
-        "process_workers": _env_int("DOCCLASS_PROCESS_WORKERS", min(workers, os.cpu_count() or 1)),
+        "process_workers": process_workers,
         "limits": Limits(
             max_file_bytes=_env_int("DOCCLASS_MAX_FILE_MB", 50) * 1024 * 1024,
             max_pages=_env_int("DOCCLASS_MAX_PAGES", 500),
             max_chars=_env_int("DOCCLASS_MAX_CHARS", 200_000),
             doc_timeout_s=_env_float("DOCCLASS_DOC_TIMEOUT", 60.0),
-            doc_memory_mb=_env_int("DOCCLASS_DOC_MEMORY_MB", 2048),
+            doc_memory_mb=_env_int("DOCCLASS_DOC_MEMORY_MB", per_process_mb),
         ),
         "taxonomy": _env("DOCCLASS_TAXONOMY", "default"),
         "classifier": _env("DOCCLASS_CLASSIFIER", "auto"),
@@ -94,8 +108,13 @@ def load_settings(**overrides: object) -> Settings:
         "openai_tpm": _env_int("DOCCLASS_OPENAI_TPM", 200_000),
         "cascade_threshold": _env_float("DOCCLASS_CASCADE_THRESHOLD", 0.6),
         "review_threshold": _env_float("DOCCLASS_REVIEW_THRESHOLD", 0.5),
+        "poll_s": _env_float("DOCCLASS_POLL_S", 1.0),
+        "heartbeat_s": _env_float("DOCCLASS_HEARTBEAT_S", 5.0),
+        "lease_s": _env_float("DOCCLASS_LEASE_S", 30.0),
     }
     values.update(overrides)
     if int(values["workers"]) < 1:  # type: ignore[arg-type]
         raise ValueError("DOCCLASS_WORKERS must be at least 1")
+    if float(values["lease_s"]) < 2 * float(values["heartbeat_s"]):  # type: ignore[arg-type]
+        raise ValueError("DOCCLASS_LEASE_S must be at least twice DOCCLASS_HEARTBEAT_S")
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """Batch page: many files at once become one job; then the job's status page takes over.
 
-Files are handed to the runner as the upload streams Streamlit already holds (the runner
-copies them into ``uploads/`` in chunks); the job id goes into the URL of the status page.
+Files are handed to the service as the upload streams Streamlit already holds (it copies
+them into ``uploads/`` in chunks); the job id goes into the URL of the status page.
 """
 
 from __future__ import annotations
@@ -9,13 +9,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from docclass import ui
-from docclass.runner import Upload, describe_error
-from docclass.taxonomy import load_taxonomy
+from webui.actions import SubmitError, submit_uploads
+from webui.format import fmt_bytes, md_escape, size_limit_mb
+from webui.nav import PAGE_STATUS
+from webui.service import get_service
+from webui.session import flash, watch_job
+from webui.widgets import pick_taxonomy_and_classifier
 
-ui.ensure_routed()
-runner = ui.get_runner()
-settings = runner.settings
+service = get_service()
+settings = service.settings
 limit = settings.limits.max_file_bytes
 
 st.title("Batch")
@@ -28,16 +30,16 @@ files = st.file_uploader(
     "Documents",
     accept_multiple_files=True,
     key="batch_files",
-    help=f"PDF, Word or text files, up to {limit // (1024 * 1024)} MB each.",
+    help=f"PDF, Word or text files, up to {size_limit_mb(limit)} MB each.",
 )
 
-taxonomy_spec, kind = ui.pick_taxonomy_and_classifier(settings, key="batch")
+taxonomy_spec, kind = pick_taxonomy_and_classifier(settings, key="batch")
 
 files = files or []
 if files:
     sizes = [f.size for f in files]
     too_big = sum(1 for s in sizes if s > limit)
-    st.caption(f"{len(files)} files · {ui.fmt_bytes(sum(sizes))} in total")
+    st.caption(f"{len(files)} files · {fmt_bytes(sum(sizes))} in total")
     st.dataframe(
         pd.DataFrame({"file": [f.name for f in files], "size": sizes}),
         hide_index=True,
@@ -50,7 +52,7 @@ if files:
     )
     if too_big:
         st.warning(
-            f"{too_big} file(s) are over the {limit // (1024 * 1024)} MB limit: they will be "
+            f"{too_big} file(s) are over the {size_limit_mb(limit)} MB limit: they will be "
             "listed in the job as failed (FileTooLarge)."
         )
 
@@ -64,16 +66,12 @@ start = st.button(
 if start and files:
     with st.status(f"Storing {len(files)} files…", expanded=False) as progress:
         try:
-            job_id = runner.submit(
-                [Upload(f.name, f) for f in files],
-                taxonomy=load_taxonomy(taxonomy_spec),
-                classifier=kind,
-            )
-        except Exception as exc:  # bad taxonomy or classifier setting: nothing was created
+            job_id = submit_uploads(service, files, taxonomy=taxonomy_spec, classifier=kind)
+        except SubmitError as exc:  # bad taxonomy or classifier setting: nothing was created
             progress.update(label="The job could not be created", state="error")
-            st.error(ui.md_escape(describe_error(exc)))
+            st.error(md_escape(str(exc)))
             st.stop()
         progress.update(label=f"Job {job_id} created", state="complete")
-    ui.watch_job(job_id)
-    ui.flash(f"Job {job_id} started with {len(files)} files.")
-    st.switch_page(ui.PAGE_STATUS, query_params={"job": job_id})
+    watch_job(job_id)
+    flash(f"Job {job_id} started with {len(files)} files.")
+    st.switch_page(PAGE_STATUS, query_params={"job": job_id})

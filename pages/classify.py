@@ -1,6 +1,6 @@
 """Classify page: one file in, its category, scores, reason, detector hits and text out.
 
-The answer comes from ``Runner.classify_now`` (no job is created) and is kept in session
+The answer comes from ``Service.classify_now`` (no job is created) and is kept in session
 state per file, taxonomy and classifier, so a rerun (any widget, a sidebar refresh) shows it
 again without reading the file a second time.
 """
@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from docclass import ui
-from docclass.runner import Upload, describe_error
-from docclass.taxonomy import load_taxonomy
+from webui.actions import classify_upload
+from webui.format import size_limit_mb
+from webui.result import render_result
+from webui.service import get_service
+from webui.widgets import pick_taxonomy_and_classifier
 
 RESULT_KEY = "classify_result"
 
-ui.ensure_routed()
-runner = ui.get_runner()
-settings = runner.settings
+service = get_service()
+settings = service.settings
 
 st.title("Classify a document")
 st.caption(
@@ -25,13 +26,13 @@ st.caption(
     "right here. Nothing is stored. For many files at once, use **Batch**."
 )
 
-taxonomy_spec, kind = ui.pick_taxonomy_and_classifier(settings, key="classify")
+taxonomy_spec, kind = pick_taxonomy_and_classifier(settings, key="classify")
 
 uploaded = st.file_uploader(
     "Document",
     accept_multiple_files=False,
     key="classify_file",
-    help=f"Up to {settings.limits.max_file_bytes // (1024 * 1024)} MB.",
+    help=f"Up to {size_limit_mb(settings.limits.max_file_bytes)} MB.",
 )
 
 if uploaded is None:
@@ -43,19 +44,10 @@ cache_key = (uploaded.file_id, taxonomy_spec, kind)
 cached = st.session_state.get(RESULT_KEY)
 if cached is None or cached[0] != cache_key:
     with st.spinner("Reading, detecting and classifying…", show_time=True):
-        try:
-            taxonomy = load_taxonomy(taxonomy_spec)
-            result = runner.classify_now(
-                Upload(uploaded.name, uploaded), taxonomy=taxonomy, classifier=kind
-            )
-            view = ui.view_from_classify(result)
-        except Exception as exc:  # taxonomy or classifier setup: the file was never read
-            view = ui.ResultView(
-                filename=uploaded.name, size=uploaded.size, error=describe_error(exc)
-            )
-    st.session_state[RESULT_KEY] = (cache_key, view)
+        answer = classify_upload(service, uploaded, taxonomy=taxonomy_spec, classifier=kind)
+    st.session_state[RESULT_KEY] = (cache_key, answer)
 else:
-    view = cached[1]
+    answer = cached[1]
 
 with st.container(border=True):
-    ui.render_result(view, key="classify")
+    render_result(answer, key="classify")

@@ -9,40 +9,44 @@ from __future__ import annotations
 
 import streamlit as st
 
-from docclass import store, ui
-from docclass.models import JobStatus
+from webui import jobs
+from webui.format import STATUS_ICONS
+from webui.nav import PAGE_STATUS
+from webui.service import get_service
+from webui.session import browser_timezone, flash, flash_pending, show_flash
 
 PAGE_SIZE = 100
 TABLE_KEY = "jobs_table"
 CONFIRM_KEY = "jobs_confirm_delete"
-STATUSES = [s.value for s in JobStatus]
+# How often the table is read again while a listed job runs (seconds).
+JOBS_REFRESH_S = 2.0
+STATUSES = jobs.JOB_STATUSES
 
-ui.ensure_routed()
-runner = ui.get_runner()
+service = get_service()
 
 st.title("Jobs")
-ui.show_flash()
+show_flash()
 
 filters = st.pills(
     "Status",
     STATUSES,
     selection_mode="multi",
-    format_func=lambda s: f"{ui.STATUS_ICONS.get(s, '')} {s}",
+    format_func=lambda s: f"{STATUS_ICONS.get(s, '')} {s}",
     key="jobs_status_filter",
     help="No choice shows every job.",
 )
 statuses = list(filters or [])
 
 shown_statuses = statuses or STATUSES
-active_statuses = [s for s in shown_statuses if s in ui.ACTIVE]
+active_statuses = [s for s in shown_statuses if s in jobs.ACTIVE]
 
 
 def running_jobs_listed() -> bool:
     """Whether any job this filter shows is still running (the table then polls)."""
-    return bool(active_statuses) and store.count_jobs(db=runner.db, statuses=active_statuses) > 0
+    return bool(active_statuses) and service.count_jobs(active_statuses) > 0
 
 
-total = store.count_jobs(db=runner.db, statuses=shown_statuses)
+total = service.count_jobs(shown_statuses)
 page_count = max(1, -(-total // PAGE_SIZE))
 page_no = 1
 if page_count > 1:
@@ -59,25 +63,25 @@ def _ask_delete(job_id: str) -> None:
 
 def _delete(job_id: str) -> None:
     """Cancel (if running), then delete the job's rows and its uploads."""
-    runner.cancel_job(job_id)
-    runner.delete_job(job_id)
+    service.cancel(job_id)
+    service.delete(job_id)
     st.session_state.pop(CONFIRM_KEY, None)
     st.session_state[TABLE_KEY] = {"selection": {"rows": [], "columns": [], "cells": []}}
-    ui.flash(f"Job {job_id} deleted.", icon=":material/delete:")
+    flash(f"Job {job_id} deleted.", icon=":material/delete:")
 
 
 def _keep() -> None:
     st.session_state.pop(CONFIRM_KEY, None)
 
 
-@st.fragment(run_every=ui.JOBS_REFRESH_S if live else None)
+@st.fragment(run_every=JOBS_REFRESH_S if live else None)
 def jobs_panel() -> None:
     """The table (live while something runs) and the actions on the selected job."""
-    if ui.flash_pending():
+    if flash_pending():
         st.rerun(scope="app")  # after a delete: counts, paging and the flash message
     if running_jobs_listed() != live:
         st.rerun(scope="app")  # a job started or ended: re-decide polling
-    count, frame = ui.jobs_frame(runner, statuses, limit=PAGE_SIZE, offset=offset)
+    count, frame = jobs.list_jobs_frame(service, statuses, limit=PAGE_SIZE, offset=offset)
     if frame.empty:
         st.info(
             "No jobs match this filter." if statuses else "No jobs yet: start one on Batch.",
@@ -85,7 +89,6 @@ def jobs_panel() -> None:
         )
         return
     st.caption(f"{count} job(s)" + (f" · page {page_no} of {page_count}" if page_count > 1 else ""))
-    tz = ui.browser_timezone().key
     event = st.dataframe(
         frame,
         key=TABLE_KEY,
@@ -93,25 +96,8 @@ def jobs_panel() -> None:
         selection_mode="single-row",
         hide_index=True,
         width="stretch",
-        column_order=[c for c in ui.JOBS_COLUMNS if c != "job_id"],
-        column_config={
-            "link": st.column_config.LinkColumn(
-                "Job", display_text=r"job=([0-9a-f]{8})", help="Open the job's status page"
-            ),
-            "status": st.column_config.TextColumn("Status", width="small"),
-            "progress": st.column_config.ProgressColumn(
-                "Progress", min_value=0, max_value=100, format="%.0f%%", width="small"
-            ),
-            "files": st.column_config.NumberColumn("Files", width="small"),
-            "completed": st.column_config.NumberColumn("Completed", width="small"),
-            "failed": st.column_config.NumberColumn("Failed", width="small"),
-            "created": st.column_config.DatetimeColumn(
-                "Created", format="YYYY-MM-DD HH:mm:ss", timezone=tz
-            ),
-            "updated": st.column_config.DatetimeColumn(
-                "Updated", format="YYYY-MM-DD HH:mm:ss", timezone=tz
-            ),
-        },
+        column_order=[c for c in jobs.JOBS_COLUMNS if c != "job_id"],
+        column_config=jobs.jobs_table_config(browser_timezone().key),
     )
     rows = event.selection.rows if event is not None else []
     confirm = st.session_state.get(CONFIRM_KEY)
@@ -148,7 +134,7 @@ def jobs_panel() -> None:
         left, right, _ = st.columns([1, 1, 3])
         with left:
             st.page_link(
-                ui.PAGE_STATUS,
+                PAGE_STATUS,
                 label="Open status page",
                 icon=":material/monitoring:",
                 query_params={"job": job_id},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from docclass.extraction import Extracted, extract_file
 from docclass.settings import Limits
@@ -29,3 +30,17 @@ def slow(path: str, filename: str, limits: Limits) -> Extracted:
     """Real extraction that takes a little longer, so a test can kill a job mid-way."""
     time.sleep(0.15)
     return extract_file(path, filename, limits)
+
+
+def count_reads(path: str, filename: str, limits: Limits) -> Extracted:
+    """Real extraction that leaves a mark per read (beside the uploads) for counting."""
+    marks = Path(path).parent / ".reads"
+    marks.mkdir(exist_ok=True)
+    with open(marks / Path(path).name, "a") as fh:
+        fh.write("x")
+    return extract_file(path, filename, limits)
+
+
+def reads_of(uploads: Path) -> dict[str, int]:
+    marks = uploads / ".reads"
+    return {p.name: len(p.read_text()) for p in marks.iterdir()} if marks.is_dir() else {}

@@ -531,28 +531,40 @@ class CascadeClassifier:
         self, text: str, detectors: Sequence[DetectorResult], taxonomy: Taxonomy
     ) -> Classification:
         first = self.local.classify(text, detectors, taxonomy)
-        cascade: dict[str, Any] = {
-            "local_category": first.final_category,
-            "local_confidence": float(first.confidence),
-            "threshold": self.threshold,
-        }
-        if first.confidence >= self.threshold:
-            meta = {**first.meta, "cascade": cascade, "disagreement": False}
-            return replace(first, classifier="local", meta=meta)
-        try:
-            second = self.llm.classify(text, detectors, taxonomy)
-        except ClassificationError as exc:
-            cascade["llm_error"] = str(exc)
-            meta = {**first.meta, "cascade": cascade, "disagreement": False}
-            return replace(first, classifier="local", meta=meta)
-        cascade["llm_category"] = second.final_category
-        cascade["llm_confidence"] = float(second.confidence)
-        disagreement = second.final_category != first.final_category
-        meta = {**second.meta, "cascade": cascade, "disagreement": disagreement}
-        return replace(second, classifier="openai", meta=meta)
+        return cascade(first, self.llm, self.threshold, text, detectors, taxonomy)
 
     def close(self) -> None:
         self.llm.close()
+
+
+def cascade(
+    first: Classification,
+    llm: OpenAIClassifier,
+    threshold: float,
+    text: str,
+    detectors: Sequence[DetectorResult],
+    taxonomy: Taxonomy,
+) -> Classification:
+    """The local answer when it is sure enough, else the LLM's (local stands if it fails)."""
+    record: dict[str, Any] = {
+        "local_category": first.final_category,
+        "local_confidence": float(first.confidence),
+        "threshold": threshold,
+    }
+    if first.confidence >= threshold:
+        meta = {**first.meta, "cascade": record, "disagreement": False}
+        return replace(first, classifier="local", meta=meta)
+    try:
+        second = llm.classify(text, detectors, taxonomy)
+    except ClassificationError as exc:
+        record["llm_error"] = str(exc)
+        meta = {**first.meta, "cascade": record, "disagreement": False}
+        return replace(first, classifier="local", meta=meta)
+    record["llm_category"] = second.final_category
+    record["llm_confidence"] = float(second.confidence)
+    disagreement = second.final_category != first.final_category
+    meta = {**second.meta, "cascade": record, "disagreement": disagreement}
+    return replace(second, classifier="openai", meta=meta)
 
 
 def build_classifier(kind: str, settings: Settings, local: Classifier) -> Classifier:

@@ -6,11 +6,19 @@ runner reports against the memory cap): never a reader's raw exception.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 from docclass.extraction.docx import _extract_docx
-from docclass.extraction.errors import CorruptDocument, DocumentError, FileTooLarge, _mb, _short
+from docclass.extraction.errors import (
+    MB,
+    CorruptDocument,
+    DocumentError,
+    FileTooLarge,
+    _mb,
+    _short,
+)
 from docclass.extraction.names import _KIND_BY_EXT, _KIND_LABEL, _ext
 from docclass.extraction.pdf import _extract_pdf
 from docclass.extraction.sniffing import _OLE_MAGIC, _sniff
@@ -45,16 +53,41 @@ def _extract(src: _Source, filename: str, limits: Limits) -> Extracted:
         raise CorruptDocument(f"unreadable {_LABEL.get(kind, kind)} ({_short(exc)})") from exc
 
 
+def check_sha256(path: Path, expected: str) -> None:
+    """Refuse a stored copy whose bytes are no longer the ones that were uploaded.
+
+    Uploads are stored under their sha256; a disk fault or a hand edit would otherwise be
+    read, classified and exported as if it were the analyst's file.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(MB):
+            digest.update(chunk)
+    actual = digest.hexdigest()
+    if actual != expected.lower():
+        raise CorruptDocument(
+            f"the stored copy {path.name} does not match the uploaded file (its sha256 is now "
+            f"{actual[:12]}…, expected {expected[:12]}…): the copy on disk is damaged or was "
+            "changed; upload the file again"
+        )
+
+
 def extract_file(
-    path: str | os.PathLike[str], filename: str | None = None, limits: Limits = _DEFAULT_LIMITS
+    path: str | os.PathLike[str],
+    filename: str | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+    sha256: str | None = None,
 ) -> Extracted:
     """Text of the file at ``path``; ``filename`` is the original upload name (for messages).
 
+    With ``sha256`` (hex), the file's bytes are checked against it before anything is read.
     Raises a :class:`DocumentError` subclass for anything wrong with the document, and
     MemoryError as itself (the runner reports it against the memory cap). An OSError from
     opening ``path`` is an environment problem, not a document one, and is not wrapped.
     """
     p = Path(path)
+    if sha256 is not None:
+        check_sha256(p, sha256)
     return _extract(_Source(path=p), p.name if filename is None else filename, limits)
 
 

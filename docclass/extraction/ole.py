@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import struct
 
-from docclass.extraction.errors import DocumentError, EncryptedDocument, UnsupportedFormat
+from docclass.extraction.errors import (
+    CorruptDocument,
+    DocumentError,
+    EncryptedDocument,
+    UnsupportedFormat,
+)
 from docclass.extraction.names import _mismatch
 
 
@@ -24,7 +29,7 @@ def _ole_entries(data: bytes) -> list[tuple[str, int, int]] | None:
     if shift not in (9, 12):
         return None
     ss = 1 << shift
-    n_sectors = max(0, len(data) // ss - 1)
+    n_sectors = max(0, -(-(len(data) - ss) // ss))  # a short last sector still counts
     n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
     first_difat, n_difat = struct.unpack_from("<II", data, 0x44)
 
@@ -78,11 +83,21 @@ def _legacy_word_encrypted(data: bytes, start: int, size: int) -> bool | None:
     return bool(flags & 0x0100 or flags & 0x8000)
 
 
-def _ole_error(data: bytes, ext: str) -> DocumentError:
-    """The error for an OLE compound file: encrypted OOXML, legacy .doc, or other Office file."""
+def _ole_error(data: bytes, ext: str, complete: bool = True) -> DocumentError:
+    """The error for an OLE compound file: encrypted OOXML, legacy .doc, or other Office file.
+
+    ``complete`` says ``data`` is the whole file, so a directory that cannot be read means a
+    damaged file; with only its first bytes it means nothing, and nothing more is claimed.
+    """
     entries = _ole_entries(data)
+    if entries is None and not complete:
+        return UnsupportedFormat(_mismatch(ext, "an OLE compound file (legacy Microsoft Office)"))
     if entries is None:
-        return EncryptedDocument("password-protected or legacy .doc Word file (OLE container)")
+        what = f"{ext} file" if ext else "file"
+        return CorruptDocument(
+            f"damaged or truncated {what}: a Microsoft Office (OLE) container whose directory "
+            "cannot be read; open it in Office and save it again, or upload it again"
+        )
     names = {name for name, _, _ in entries}
     if "EncryptionInfo" in names or "EncryptedPackage" in names:
         app = {".xlsx": "Excel", ".xlsm": "Excel", ".pptx": "PowerPoint"}.get(ext, "Word")

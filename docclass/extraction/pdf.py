@@ -2,6 +2,8 @@
 
 Pages are read up to ``limits.max_pages`` and ``limits.max_chars``; a second opinion from
 pypdf gets only part of the document's time budget, so it never turns text into a timeout.
+When neither finds text, the reason is checked before calling the file a scan: forms nested
+past what the readers follow, or a compression (Brotli) this installation cannot decode.
 """
 
 from __future__ import annotations
@@ -16,13 +18,28 @@ import pypdf
 import pypdfium2 as pdfium
 from pypdf import PasswordType
 from pypdf.errors import FileNotDecryptedError
+from pypdf.generic import DictionaryObject, IndirectObject, StreamObject
 
-from docclass.extraction.errors import CorruptDocument, EncryptedDocument, NoTextLayer, _short
+from docclass.extraction.errors import (
+    CorruptDocument,
+    EncryptedDocument,
+    NoTextLayer,
+    UnsupportedFormat,
+    _short,
+)
 from docclass.extraction.source import Extracted, _normalise, _Source
 from docclass.settings import Limits
 
 NO_TEXT_LAYER = "no extractable text (scanned image?)"
 PASSWORD_REQUIRED = "password required"
+NO_BROTLI = (
+    "unsupported compression (Brotli, a PDF 2.0 filter): this installation lacks the brotli "
+    "package; save the PDF again with standard compression, or install requirements.txt"
+)
+SOFT_DEADLINE_SHARE = 0.75  # of doc_timeout_s: pypdf keeps the pages read by then
+PDFIUM_FORM_DEPTH = 40  # pdfium skips form XObjects nested deeper; pypdf gives up near 300
+FORM_DEPTH_SEEN = 10_000  # stop measuring nesting here: deep enough to say so
+FORM_WALK_BUDGET = 100_000  # form XObjects looked at in all, so measuring stays cheap
 
 # pdfium is not thread-safe; the runner uses processes, but example folders are read in-process.
 _PDFIUM_LOCK = threading.Lock()
@@ -75,6 +92,7 @@ class _PdfRead:
     first_page_error: str | None = None
     text_objects: int = 0  # pdfium: text objects on the pages read...
     chars: int = 0  # ...and the characters it found in them
+    out_of_time: bool = False  # stopped early at the soft deadline, with text in hand
 
     @property
     def dropped_chars(self) -> bool:
@@ -112,10 +130,13 @@ def _read_pages(
     page_text: Callable[[int], str],
     page_errors: type[Exception] | tuple[type[Exception], ...],
     deadline: float | None = None,
+    soft_deadline: float | None = None,
 ) -> Exception | None:
     """Add page after page to ``read`` until max_pages or max_chars; return the first error.
 
-    A page that fails is recorded and skipped: one bad page must not cost the others.
+    A page that fails is recorded and skipped: one bad page must not cost the others. Past
+    ``deadline`` the reading is abandoned (_OutOfTime); past ``soft_deadline`` it stops once
+    some text is in hand, so a slow file gives its first pages rather than a timeout.
     """
     first_error: Exception | None = None
     for index in range(min(read.pages, max_pages)):
@@ -124,6 +145,9 @@ def _read_pages(
             break
         if deadline is not None and time.monotonic() > deadline:
             raise _OutOfTime
+        if soft_deadline is not None and read.acc.length and time.monotonic() > soft_deadline:
+            read.acc.truncated = read.out_of_time = True
+            break
         try:
             text = page_text(index)
         except (MemoryError, FileNotDecryptedError):
@@ -164,7 +188,48 @@ def _pdf_pdfium(src: _Source, limits: Limits) -> _PdfRead:
             pdf.close()
 
 
-def _pdf_pypdf(src: _Source, limits: Limits, deadline: float | None = None) -> _PdfRead:
+def _form_resources(obj: object) -> DictionaryObject | None:
+    """A resources (or XObject) dictionary, resolved; None for anything else a file holds."""
+    obj = obj.get_object() if isinstance(obj, IndirectObject) else obj
+    return obj if isinstance(obj, DictionaryObject) else None
+
+
+def _form_depth(reader: pypdf.PdfReader, max_pages: int) -> int:
+    """The deepest chain of form XObjects (forms drawing forms) on the pages read.
+
+    pypdf only logs a form it cannot follow (a RecursionError, near 300 levels), and pdfium
+    silently skips forms past 40 levels, so such a page looks exactly like a scan. Measured
+    with a stack, not recursion; each form counts once per page, so cycles end the walk.
+    """
+    deepest, budget = 0, FORM_WALK_BUDGET
+    for index in range(min(len(reader.pages), max_pages)):
+        page = reader.pages[index]
+        stack = [(_form_resources(page.get("/Resources")), 0)]
+        seen: set[object] = set()
+        while stack and budget > 0:
+            resources, depth = stack.pop()
+            deepest = max(deepest, depth)
+            if deepest >= FORM_DEPTH_SEEN or resources is None:
+                continue
+            xobjects = _form_resources(resources.get("/XObject"))
+            for ref in (xobjects or {}).values():
+                form = ref.get_object() if isinstance(ref, IndirectObject) else ref
+                if not isinstance(form, StreamObject) or form.get("/Subtype") != "/Form":
+                    continue
+                key = (ref.idnum, ref.generation) if isinstance(ref, IndirectObject) else id(form)
+                if key not in seen:
+                    seen.add(key)
+                    budget -= 1
+                    stack.append((_form_resources(form.get("/Resources")), depth + 1))
+    return deepest
+
+
+def _pdf_pypdf(
+    src: _Source,
+    limits: Limits,
+    deadline: float | None = None,
+    soft_deadline: float | None = None,
+) -> _PdfRead:
     """Text of each page with pypdf; raises EncryptedDocument if a user password is needed."""
     with src.open() as fh:
         reader = pypdf.PdfReader(fh)
@@ -178,11 +243,55 @@ def _pdf_pypdf(src: _Source, limits: Limits, deadline: float | None = None) -> _
         read = _PdfRead(pages=len(reader.pages), acc=_Pages(limits.max_chars), failed_pages=[])
         # pypdf raises builtins (TypeError, KeyError, AssertionError…) on bad pages.
         error = _read_pages(
-            read, limits.max_pages, lambda i: reader.pages[i].extract_text(), Exception, deadline
+            read,
+            limits.max_pages,
+            lambda i: reader.pages[i].extract_text(),
+            Exception,
+            deadline,
+            soft_deadline,
         )
         if error is not None and len(read.failed_pages) == len(read.acc.starts):
             raise error  # not one page readable: the file is broken, not image-only
         return read
+
+
+_NO_BROTLI_SIGNS = ("brotli is required", "import of brotli", "no module named 'brotli'")
+
+
+def _needs_brotli(exc: BaseException | None) -> bool:
+    """Whether pypdf failed for want of the brotli package (PDF 2.0's /BrotliDecode filter).
+
+    pypdf says so in its message, sometimes only inside a PdfReadError's text.
+    """
+    seen = 0
+    while exc is not None and seen < 10:
+        if any(sign in str(exc).lower() for sign in _NO_BROTLI_SIGNS):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _too_deep(src: _Source, limits: Limits) -> CorruptDocument | None:
+    """The error for pages whose text hides in forms nested past what the readers follow.
+
+    Measured on a fresh pypdf reader: extracting text rewrites the resources it walked.
+    """
+    try:
+        with src.open() as fh:
+            reader = pypdf.PdfReader(fh)
+            if reader.is_encrypted:
+                reader.decrypt("")
+            found = _form_depth(reader, limits.max_pages)
+    except Exception:  # MemoryError is not an Exception: it still reaches the runner
+        return None  # no measurement: the scan verdict stands
+    if found <= PDFIUM_FORM_DEPTH:
+        return None
+    depth = f"{found:,}" + (" or more" if found >= FORM_DEPTH_SEEN else "")
+    return CorruptDocument(
+        f"unreadable PDF: its pages nest form XObjects {depth} levels deep, past what the "
+        f"readers follow (pypdfium2 stops at {PDFIUM_FORM_DEPTH}); no text could be read "
+        "(a broken or hostile file, not a scan)"
+    )
 
 
 _PDFIUM_ERRORS = {
@@ -239,7 +348,12 @@ def _pypdf_if_better(src: _Source, limits: Limits, first: _PdfRead) -> _PdfRead 
 
 
 def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted:
-    """pypdfium2 first; pypdf when pdfium cannot open the file or finds no text in it."""
+    """pypdfium2 first; pypdf when pdfium cannot open the file or finds no text in it.
+
+    pypdf, pure Python, can need minutes for heavy pages; once most of the document's time
+    budget is spent it stops at the pages it has, rather than lose them all to the timeout.
+    """
+    soft_deadline = time.monotonic() + SOFT_DEADLINE_SHARE * limits.doc_timeout_s
     first: _PdfRead | None = None
     first_error: Exception | None = None
     try:
@@ -267,7 +381,7 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
         pdfium_said = pdfium_said.removeprefix("pypdfium2 ")
         fallback_note = f"pypdfium2 {pdfium_said}; used pypdf"
     try:
-        second = _pdf_pypdf(src, limits)
+        second = _pdf_pypdf(src, limits, soft_deadline=soft_deadline)
     except MemoryError:
         raise
     except (EncryptedDocument, FileNotDecryptedError) as exc:
@@ -277,8 +391,11 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
             raise
         raise EncryptedDocument(PASSWORD_REQUIRED) from exc
     except Exception as exc:  # pypdf raises TypeError, AssertionError, KeyError… on bad files
+        if _needs_brotli(exc):
+            raise UnsupportedFormat(NO_BROTLI) from exc
         if first is not None and len(first.failed_pages) < len(first.acc.starts):
-            raise NoTextLayer(NO_TEXT_LAYER) from exc  # pdfium read pages and found no text
+            # pdfium read pages and found no text
+            raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER) from exc
         if getattr(first_error, "err_code", None) == 4:
             raise EncryptedDocument(PASSWORD_REQUIRED) from exc
         raise CorruptDocument(
@@ -287,8 +404,13 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
 
     if second.acc.length:
         warnings.append(fallback_note)
+        if second.out_of_time:
+            warnings.append(
+                f"pypdf is slow on this file: read {len(second.acc.starts)} of {second.pages} "
+                "pages within the time limit"
+            )
         note = _failed_pages_warning("pypdf", second)
         return _finish_pdf(second, "pypdf", limits, warnings + ([note] if note else []))
     if max(second.pages, first.pages if first else 0) == 0:
         raise CorruptDocument("PDF has no pages")
-    raise NoTextLayer(NO_TEXT_LAYER)
+    raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER)

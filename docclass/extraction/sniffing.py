@@ -58,12 +58,17 @@ _TEXT_CONTROLS = "\t\n\r\f\v\x1a"
 
 
 def _text_kind(head: bytes) -> str | None:
-    """What kind of text ``head`` is ("plain text", "an HTML page"…), or None for binary."""
+    """What kind of text ``head`` is ("plain text", "an HTML page"…), or None for binary.
+
+    C1 control characters (U+0080-U+009F) in valid UTF-8 do not make a file binary: they
+    are what text decoded twice looks like ("â\x80¢" for a bullet), common in real exports.
+    """
     codec = _bom_codec(head)
     if codec is None and b"\x00" in head:
         codec = _utf16_guess(head)
         if codec is None:
             return None
+    utf8 = False
     if codec is not None:
         text = head.decode(codec, errors="ignore")
     else:
@@ -71,13 +76,20 @@ def _text_kind(head: bytes) -> str | None:
         for cut in range(4):  # the head may end inside a UTF-8 sequence
             with contextlib.suppress(UnicodeDecodeError):
                 text = head[: len(head) - cut].decode("utf-8")
+                utf8 = True
                 break
         if text is None:
             best = _best_charset(head)
             if best is None:
                 return None
             text = str(best)
-    control = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
+    control = sum(
+        1
+        for ch in text
+        if unicodedata.category(ch) == "Cc"
+        and ch not in _TEXT_CONTROLS
+        and not (utf8 and "\x80" <= ch <= "\x9f")
+    )
     if control > max(2, len(text) // 100):
         return None
     start = text.lstrip("\ufeff \t\r\n").lower()
@@ -90,6 +102,21 @@ def _text_kind(head: bytes) -> str | None:
     if start.startswith("%!ps"):
         return "a PostScript file"
     return "plain text"
+
+
+def _is_pdf(head: bytes, ext: str) -> bool:
+    """A PDF header at the start, or within the first 1 KB where PDF readers still find it.
+
+    Later than offset 0 it counts when the name says .pdf, when the bytes are binary, or
+    when it starts a line followed by PDF syntax: a text file that merely mentions "%PDF-1.7"
+    stays text.
+    """
+    at = head.find(b"%PDF-", 0, 1024)
+    if at <= 0:
+        return at == 0
+    if ext == ".pdf" or _text_kind(head) is None:
+        return True
+    return head[at - 1 : at] in (b"\n", b"\r") and bool(_PDF_SYNTAX.search(head, at))
 
 
 def _zip_hint(head: bytes) -> str:
@@ -120,7 +147,7 @@ def _sniff(head: bytes, filename: str, full: bytes | None) -> str:
     ext = _ext(filename)
     if not head:
         raise EmptyDocument("file is empty (0 bytes)")
-    if b"%PDF-" in head[:1024]:
+    if _is_pdf(head, ext):
         return "pdf"
     if head.startswith(_ZIP_MAGICS):
         # A Word package's first members are [Content_Types].xml, _rels/.rels, word/…; a
@@ -129,7 +156,7 @@ def _sniff(head: bytes, filename: str, full: bytes | None) -> str:
             return "docx"
         raise UnsupportedFormat(_mismatch(ext, _zip_hint(head)))
     if head.startswith(_OLE_MAGIC):
-        raise _ole_error(full if full is not None else head, ext)
+        raise _ole_error(head if full is None else full, ext, complete=full is not None)
     magic = next(((m, what) for m, at, what in _MAGIC if head[at : at + len(m)] == m), None)
     if magic is not None and not _PRINTABLE.fullmatch(magic[0]):
         raise UnsupportedFormat(_mismatch(ext, magic[1]))

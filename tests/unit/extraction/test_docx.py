@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -25,10 +28,13 @@ from tests.builders import (
     W_STRICT_NS,
     docx_bytes,
     docx_from_body,
+    docx_nested,
+    docx_with_padding,
     with_zip_encryption_flag,
     zip_bytes,
     zip_of_zeros,
 )
+from tests.paths import ROOT
 from tests.unit.extraction import support
 from tests.unit.extraction.support import MB, _raises
 
@@ -49,6 +55,104 @@ def test_zip_total_declared_size_is_capped_relative_to_the_file_limit() -> None:
     limits = Limits(max_file_bytes=MB)  # so the cap is 20 MB
     message = _raises(FileTooLarge, lambda: extract_bytes(data, "x.docx", limits))
     assert message == "zip declares 25 MB uncompressed (zip bomb?)"
+
+
+# Run in a fresh process, so ru_maxrss (the peak) starts low and measures only this file.
+_PEAK_MEMORY_SCRIPT = """
+import json, resource, sys
+from docclass.extraction import DocumentError, extract_file
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    result = extract_file(sys.argv[1], "liar.docx")
+    outcome = f"ok: {result.text[:40]!r}"
+except DocumentError as exc:
+    outcome = f"{type(exc).__name__}: {exc}"
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps([outcome, (after - before) * 1024]))
+"""
+
+
+def test_zip_member_that_lies_about_its_size_is_stopped_as_a_bomb_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    # document.xml declares 2,000 bytes in both headers and really inflates to 1 GiB.
+    path = tmp_path / "liar.docx"
+    path.write_bytes(docx_with_padding(1024 * MB, declared=2000))
+    assert path.stat().st_size < 2 * MB
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("word/document.xml").file_size == 2000  # what a header check sees
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK_MEMORY_SCRIPT, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    outcome, growth = json.loads(proc.stdout)
+    assert outcome == (
+        "FileTooLarge: zip member inflates far past its declared size (zip bomb?): "
+        "word/document.xml declares 2,000 bytes and was stopped at 20 MB"
+    )
+    assert growth < 200 * MB, f"peak memory grew by {growth / MB:.0f} MB"
+
+
+def test_zip_member_a_little_over_its_declared_size_is_corrupt_not_a_bomb() -> None:
+    data = docx_with_padding(5 * MB, declared=2000)
+    message = _raises(CorruptDocument, lambda: extract_bytes(data, "odd.docx"))
+    assert message.startswith("damaged ZIP member word/document.xml (inflates to 5,")
+    assert message.endswith(" bytes; its header declares 2,000)")
+
+
+def test_zip_real_output_is_capped_across_members_whatever_the_headers_say() -> None:
+    # Declared as 2,000 bytes, so the declared-size checks pass; the real 15 MB do not.
+    limits = Limits(max_file_bytes=MB // 2)  # so the cap is 10 MB
+    liar = docx_with_padding(15 * MB, declared=2000)
+    message = _raises(FileTooLarge, lambda: extract_bytes(liar, "big.docx", limits))
+    assert message == "zip inflates past 10 MB (zip bomb?): stopped in word/document.xml"
+
+
+def test_zip_member_compressed_other_than_deflate_is_refused_before_inflating() -> None:
+    # zipfile inflates bzip2 and LZMA without an output bound per read; OPC forbids them.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_BZIP2) as zf:
+        zf.writestr("word/document.xml", b"<w:document/>")
+    message = _raises(CorruptDocument, lambda: extract_bytes(buf.getvalue(), "bz.docx"))
+    assert message == (
+        "ZIP member word/document.xml uses bzip2 compression; "
+        "Word documents use only deflate or none"
+    )
+
+
+def test_a_large_honest_member_still_reads() -> None:
+    result = extract_bytes(docx_with_padding(8 * MB), "padded.docx")
+    assert (result.text, result.warnings) == ("Hi", [])
+
+
+def test_word_xml_nested_past_the_parsers_limit_is_corrupt_not_empty() -> None:
+    message = _raises(CorruptDocument, lambda: extract_bytes(docx_nested(200), "deep.docx"))
+    assert message == (
+        "unreadable word/document.xml: it nests XML elements more than 256 levels deep "
+        "(a broken or hostile file), so no text could be read"
+    )
+
+
+def test_word_xml_nested_too_deep_keeps_the_text_before_and_says_why() -> None:
+    result = extract_bytes(docx_nested(200, before="Opening paragraph"), "deep.docx")
+    assert result.text == "Opening paragraph"
+    assert result.warnings == [
+        "word/document.xml nests XML elements more than 256 levels deep; "
+        "only the text before that point was read"
+    ]
+    assert extract_bytes(docx_nested(100), "ok.docx").text == "Deep text"  # 200 levels: fine
+
+
+def test_word_text_run_over_the_parsers_limit_is_corrupt_not_empty() -> None:
+    data = docx_with_padding(11 * MB)  # one 11 MB whitespace text node
+    message = _raises(CorruptDocument, lambda: extract_bytes(data, "padded.docx"))
+    assert message == (
+        "unreadable word/document.xml: it holds a single run of text over 10 MB "
+        "(a broken or hostile file), so no text could be read"
+    )
 
 
 def test_zip_that_is_not_word_names_what_is_missing() -> None:

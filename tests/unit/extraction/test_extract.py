@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from pathlib import Path
 
-from docclass.extraction import EncryptedDocument, FileTooLarge, extract_bytes, extract_file
+from docclass.extraction import (
+    CorruptDocument,
+    EncryptedDocument,
+    FileTooLarge,
+    extract_bytes,
+    extract_file,
+)
 from tests.builders import pdf_bytes
 from tests.unit.extraction.support import MB, PAGES, _raises
 
@@ -31,3 +38,21 @@ def test_errors_and_results_survive_the_process_boundary() -> None:
     result = extract_bytes(pdf_bytes(PAGES), "p.pdf")
     assert pickle.loads(pickle.dumps(result)) == result
     assert pickle.loads(pickle.dumps(extract_file)) is extract_file
+
+
+def test_a_stored_copy_that_no_longer_matches_its_sha256_is_refused(tmp_path: Path) -> None:
+    data = pdf_bytes(PAGES)
+    sha = hashlib.sha256(data).hexdigest()
+    path = tmp_path / sha  # uploads are stored under their sha256
+    path.write_bytes(data)
+    assert extract_file(path, "report.pdf", sha256=sha).text == extract_bytes(data, "r").text
+    damaged = bytearray(data)
+    damaged[len(damaged) // 2] ^= 0x20  # one flipped bit, as a disk fault leaves it
+    path.write_bytes(bytes(damaged))
+    now = hashlib.sha256(damaged).hexdigest()
+    message = _raises(CorruptDocument, lambda: extract_file(path, "report.pdf", sha256=sha))
+    assert message == (
+        f"the stored copy {sha} does not match the uploaded file (its sha256 is now "
+        f"{now[:12]}…, expected {sha[:12]}…): the copy on disk is damaged or was changed; "
+        "upload the file again"
+    )

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from docclass.extraction import (
+    CorruptDocument,
     DocumentError,
     EncryptedDocument,
     UnsupportedFormat,
     extract_bytes,
     extract_file,
+    sniff,
 )
 from tests.builders import ole_bytes, word97_stream
 from tests.unit.extraction import support
@@ -52,3 +54,25 @@ def test_corpus_ole_word_files(
 ) -> None:
     path = corpus_dir / "apache+poi/test-data/document" / name
     assert _raises(exc_type, lambda: extract_file(path, name)).startswith(expected)
+
+
+@pytest.mark.parametrize("name", ["budget.xls", "message.msg", "contract.docx"])
+def test_truncated_ole_file_is_damaged_not_encrypted(name: str) -> None:
+    whole = ole_bytes({"Workbook": bytes(4096)})
+    cut = whole[:1024]  # header and FAT; the directory sector is gone
+    message = _raises(CorruptDocument, lambda: extract_bytes(cut, name))
+    ext = name[name.rindex(".") :]
+    assert message == (
+        f"damaged or truncated {ext} file: a Microsoft Office (OLE) container whose directory "
+        "cannot be read; open it in Office and save it again, or upload it again"
+    )
+    assert "password" not in message
+
+
+def test_ole_head_alone_claims_nothing_about_passwords() -> None:
+    head = ole_bytes({"Workbook": bytes(4096)})[:512]  # sniff() sees only the first bytes
+    with pytest.raises(UnsupportedFormat) as info:
+        sniff(head, "budget.xls")
+    assert str(info.value) == (
+        "unsupported file type: OLE compound file (legacy Microsoft Office) (.xls)"
+    )

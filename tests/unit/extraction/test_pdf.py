@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from bisect import bisect_right
 from pathlib import Path
 
@@ -14,8 +16,10 @@ from docclass.extraction import (
     extract_bytes,
     extract_file,
 )
+from docclass.extraction.pdf import NO_BROTLI
 from docclass.settings import Limits
-from tests.builders import encrypted_pdf, pdf_bytes
+from tests.builders import encrypted_pdf, pdf_brotli, pdf_bytes, pdf_nested_forms
+from tests.paths import ROOT
 from tests.unit.extraction import support
 from tests.unit.extraction.support import PAGES, _raises
 
@@ -128,3 +132,79 @@ def test_a_slow_second_opinion_never_costs_pdfiums_text(corpus_dir: Path) -> Non
     path = corpus_dir / "jsvine+pdfplumber/tests/pdfs/pr-136-example.pdf"
     result = extract_file(path, "pr-136.pdf", Limits(doc_timeout_s=0.0))
     assert result.engine == "pypdfium2" and "浙江" not in result.text and "2016" in result.text
+
+
+def test_forms_nested_past_what_the_readers_follow_are_corrupt_not_a_scan() -> None:
+    # pdfium skips forms past 40 levels; pypdf logs a RecursionError near 300 and finds nothing.
+    data = pdf_nested_forms(600, "Hidden deep down")
+    message = _raises(CorruptDocument, lambda: extract_bytes(data, "nested.pdf"))
+    assert message == (
+        "unreadable PDF: its pages nest form XObjects 600 levels deep, past what the readers "
+        "follow (pypdfium2 stops at 40); no text could be read (a broken or hostile file, "
+        "not a scan)"
+    )
+
+
+def test_forms_nested_within_pypdfs_reach_are_read() -> None:
+    result = extract_bytes(pdf_nested_forms(100, "Found deep down"), "nested.pdf")
+    assert (result.engine, result.text) == ("pypdf", "Found deep down")
+    assert result.warnings == ["pypdfium2 found no text; used pypdf"]
+
+
+def test_brotli_pdf_2_0_is_read() -> None:
+    # Page contents, object stream and xref stream all Brotli: pdfium cannot open it.
+    result = extract_bytes(pdf_brotli(PAGES), "brotli.pdf")
+    assert (result.engine, result.text) == ("pypdf", "\n\n".join(PAGES))
+    assert result.warnings == ["pypdfium2 failed (not a PDF or corrupted); used pypdf"]
+
+
+# A fresh process: pypdf caches whether brotli is installed after its first Brotli stream.
+_WITHOUT_BROTLI = """
+import sys
+sys.modules["brotli"] = None  # as on a machine without the package
+from docclass.extraction import DocumentError, extract_file
+try:
+    extract_file(sys.argv[1], "br.pdf")
+    print("ok")
+except DocumentError as exc:
+    print(f"{type(exc).__name__}: {exc}")
+"""
+
+
+def test_brotli_pdf_without_the_brotli_package_says_so_not_encrypted_or_corrupt(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "br.pdf"
+    path.write_bytes(pdf_brotli(PAGES))
+    proc = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_BROTLI, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.strip() == f"UnsupportedFormat: {NO_BROTLI}"
+    assert NO_BROTLI.startswith("unsupported compression (Brotli, a PDF 2.0 filter)")
+
+
+def test_slow_pypdf_keeps_the_pages_it_read_once_the_time_budget_is_spent() -> None:
+    # No time at all: pypdf stops after the first page that gave text, instead of a timeout.
+    result = extract_bytes(pdf_brotli(PAGES), "brotli.pdf", Limits(doc_timeout_s=0.0))
+    assert (result.engine, result.text, result.pages, result.pages_read) == (
+        "pypdf",
+        PAGES[0],
+        3,
+        1,
+    )
+    assert result.truncated
+    assert "pypdf is slow on this file: read 1 of 3 pages within the time limit" in (
+        result.warnings
+    )
+
+
+def test_corpus_brotli_pdf_is_read(corpus_dir: Path) -> None:
+    # pdf.js's Brotli prototype: 25 drawing pages that pypdf needs about a minute for.
+    path = corpus_dir / "mozilla+pdf.js/test/pdfs/Brotli-Prototype-FileA.pdf"
+    result = extract_file(path, "Brotli-Prototype-FileA.pdf", Limits(doc_timeout_s=0.0))
+    assert (result.engine, result.pages, result.pages_read) == ("pypdf", 25, 1)
+    assert result.text.startswith("SHEET INDEX")

@@ -12,7 +12,7 @@ from docclass.extraction import (
     extract_bytes,
     sniff,
 )
-from tests.builders import PNG_HEAD, docx_bytes, zip_bytes
+from tests.builders import PNG_HEAD, docx_bytes, pdf_bytes, zip_bytes
 from tests.unit.extraction.support import _raises
 
 
@@ -65,3 +65,18 @@ def test_word_document_named_pdf_is_read_as_word_with_a_warning() -> None:
 
 def test_empty_file_is_empty_document() -> None:
     assert _raises(EmptyDocument, lambda: extract_bytes(b"", "a.pdf")) == "file is empty (0 bytes)"
+
+
+def test_text_that_mentions_a_pdf_header_is_still_text() -> None:
+    data = b"Notes on the format\nEvery file starts with %PDF-1.7 and ends with %%EOF.\n"
+    assert sniff(data, "notes.txt") == "text"
+    assert sniff(data, "") == "text"
+    assert extract_bytes(data, "notes.txt").text == data.decode().strip()
+
+
+def test_pdf_after_a_text_preamble_is_still_a_pdf() -> None:
+    # A PDF saved with the mail headers in front of it: text, then a real PDF on a new line.
+    data = b"Content-Type: application/pdf\r\n\r\n" + pdf_bytes(["Invoice 42"])
+    assert sniff(data[:8192], "0f3a") == "pdf"
+    assert extract_bytes(data, "0f3a").text == "Invoice 42"
+    assert sniff(b"MacBinary\x00\x01\x02junk" + pdf_bytes(["x"]), "") == "pdf"

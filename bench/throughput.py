@@ -1,0 +1,144 @@
+"""Whole-process throughput, side by side in one run; prints numbers, asserts nothing.
+
+    .venv/bin/python bench/throughput.py [--copies 4] [--big 10000]
+
+1. The mixed set: ``--copies`` copies of the corpus's readable PDF/DOCX files (manifest rows
+   pdf-baseline, pdf-encoding, pdf-slow, docx-baseline, docx-coverage, minus the three that
+   pypdf reads slowest) plus the 240 texts of ``../shared/eval/doctype-dev``. Three whole
+   processes, one after the other: ``python -m docclass classify`` (ours), a bare
+   pypdfium2/python-docx extraction on all cores (the limit), and the naive design (one
+   process, pypdf, detectors and classifier, one file after another).
+2. Text jobs of 1,000 and ``--big`` unique documents through ``python -m docclass classify``:
+   documents per second and the peak memory of the whole process tree.
+3. ``get_job`` with its document list on the ``--big`` job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.proctree import Run, run  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+CATEGORIES = ("pdf-baseline", "pdf-encoding", "pdf-slow", "docx-baseline", "docx-coverage")
+PY = sys.executable
+
+
+def corpus_files() -> list[tuple[str, Path]]:
+    rows = (SHARED / "corpus" / "MANIFEST.tsv").read_text("utf-8").splitlines()[1:]
+    return [
+        (cells[0], SHARED / "corpus" / cells[1])
+        for cells in (r.split("\t") for r in rows)
+        if cells[0] in CATEGORIES
+    ]
+
+
+def pypdf_seconds(path: Path, cap: float = 20.0) -> float:
+    code = "import sys,pypdf;[p.extract_text() for p in pypdf.PdfReader(sys.argv[1]).pages]"
+    start = time.perf_counter()
+    try:
+        subprocess.run([PY, "-c", code, str(path)], timeout=cap, capture_output=True)
+    except subprocess.TimeoutExpired:
+        return cap
+    return time.perf_counter() - start
+
+
+def mixed_set(folder: Path, copies: int) -> tuple[int, list[str]]:
+    files = corpus_files()
+    slow = [p for c, p in files if c == "pdf-slow"]
+    with ThreadPoolExecutor(2) as pool:
+        timed = sorted(zip(pool.map(pypdf_seconds, slow), slow, strict=True), reverse=True)
+    dropped = {p for _, p in timed[:3]}
+    kept = [p for _, p in files if p not in dropped]
+    texts = sorted((SHARED / "eval" / "doctype-dev").rglob("*.txt"))
+    n = 0
+    for copy in range(copies):
+        target = folder / f"copy{copy}"
+        target.mkdir(parents=True)
+        for i, p in enumerate([*kept, *texts]):
+            shutil.copyfile(p, target / f"{i:04d}-{p.name}")
+            n += 1
+    return n, [f"{p.name} ({s:.1f} s)" for s, p in timed[:3]]
+
+
+def text_set(folder: Path, n: int) -> None:
+    """``n`` unique texts: the dev texts, each copy with its own reference line."""
+    texts = [p.read_text("utf-8") for p in sorted((SHARED / "eval" / "doctype-dev").rglob("*.txt"))]
+    folder.mkdir(parents=True)
+    for i in range(n):
+        (folder / f"{i:05d}.txt").write_text(f"Reference {i:05d}\n{texts[i % len(texts)]}")
+
+
+def ours(folder: Path, data: Path) -> Run:
+    env = {"DOCCLASS_DATA_DIR": str(data), "DOCCLASS_CLASSIFIER": "local"}
+    out = data.parent / f"{data.name}.csv"
+    result = run([PY, "-m", "docclass", "classify", str(folder), "-q", "--out", str(out)],
+                 env=env, cwd=str(ROOT))  # fmt: skip
+    if result.returncode != 0:
+        raise SystemExit(f"docclass classify failed: {result.stderr[-2000:]}")
+    return result
+
+
+def line(name: str, n: int, r: Run) -> None:
+    print(f"  {name:34} {r.seconds:8.2f} s  {n / r.seconds:8.1f} docs/s  "
+          f"peak tree RSS {r.peak_rss_mib:7.0f} MiB")  # fmt: skip
+
+
+def get_job_ms(database: Path) -> tuple[int, float]:
+    from docclass.store import jobs
+    from docclass.store.db import Database
+
+    db = Database(f"sqlite:///{database}", create=False)
+    job_id = jobs.list_jobs(db=db, limit=1).jobs[0].job_id
+    samples = []
+    for _ in range(7):
+        start = time.perf_counter()
+        job = jobs.get_job(db=db, job_id=job_id)
+        samples.append((time.perf_counter() - start) * 1000)
+    db.dispose()
+    return len(job.documents), statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=4)
+    parser.add_argument("--big", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        n, dropped = mixed_set(tmp / "mixed", args.copies)
+        print(f"mixed set: {n} documents ({args.copies} copies; left out: {', '.join(dropped)})")
+        mine = ours(tmp / "mixed", tmp / "data-mixed")
+        limit = run([PY, str(ROOT / "bench" / "bare_extract.py"), str(tmp / "mixed")])
+        naive = run([PY, str(ROOT / "bench" / "naive_loop.py"), str(tmp / "mixed")])
+        line("ours (python -m docclass classify)", n, mine)
+        line("limit (bare extraction, all cores)", n, limit)
+        line("naive (one process, pypdf)", n, naive)
+        print(f"  naive / ours = {naive.seconds / mine.seconds:.2f}   (target >= 5)")
+        print(f"  ours / limit = {mine.seconds / limit.seconds:.2f}   (target <= 2.5)")
+
+        peaks = {}
+        for size in (1_000, args.big):
+            text_set(tmp / f"texts{size}", size)
+            r = ours(tmp / f"texts{size}", tmp / f"data{size}")
+            peaks[size] = r.peak_rss_mib
+            line(f"text job of {size:,}", size, r)
+        print(f"  peak RSS {args.big:,} / 1,000 = {peaks[args.big] / peaks[1_000]:.2f}"
+              "   (target <= 1.2)")  # fmt: skip
+        rows, ms = get_job_ms(tmp / f"data{args.big}" / "docclass.db")
+        print(f"  get_job with its {rows:,} documents: {ms:.1f} ms (median of 7; target <= 50)")
+
+
+if __name__ == "__main__":
+    main()

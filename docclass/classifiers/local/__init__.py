@@ -1,0 +1,86 @@
+"""The offline classifier: TF-IDF, keyword and layout cues, zero-shot or from examples.
+
+One module per job:
+
+* :mod:`.tokens` — tokens, stemming, function words and the TF-IDF vectorizer;
+* :mod:`.layout` — layout measurements of a document head (:func:`structure`);
+* :mod:`.concepts` — the built-in lexicon of common document types, catch-all categories,
+  which concepts a category is linked to, and its profile text;
+* :mod:`.zero_shot` — the zero-shot evidence and its softmax;
+* :mod:`.supervised` — the model fitted on examples, its calibration, the blend;
+* :mod:`.explain` — top terms and the rationale;
+* :mod:`.classifier` — :class:`LocalClassifier` (``classify``, ``classify_batch`` with
+  self-training).
+
+The numeric constants in these modules were grid-searched on the even-numbered half of the
+development documents only; ``bench/classify_eval.py`` reports the odd half next to it. They
+are re-exported here to be read; ``HEAD_CHARS`` is looked up in :mod:`.classifier` at every
+call, so that is where to change it.
+
+Importing this package does not import scikit-learn (seconds per process): only fitting a
+model on examples or on a batch does.
+"""
+
+from __future__ import annotations
+
+from docclass.classifiers.local.classifier import (
+    HEAD_CHARS,
+    MIN_BATCH,
+    SELF_TRAIN_ROUNDS,
+    SELF_TRAIN_SHARE,
+    SELF_TRAIN_WEIGHT,
+    LocalClassifier,
+)
+from docclass.classifiers.local.concepts import (
+    CONCEPTS,
+    LAYOUTS,
+    Concept,
+    Cue,
+    concept_links,
+    is_catch_all,
+    profile_text,
+)
+from docclass.classifiers.local.layout import structure
+from docclass.classifiers.local.supervised import (
+    ONE_CLASS_WEIGHT,
+    SVM_C,
+    SVM_TEMPERATURE,
+    ZERO_SHOT_WEIGHT,
+)
+from docclass.classifiers.local.tokens import analyze
+from docclass.classifiers.local.zero_shot import (
+    OTHER_EVIDENCE,
+    TEMPERATURE,
+    W_CUES,
+    W_KEYWORDS,
+    W_SIM,
+    softmax,
+)
+
+__all__ = [
+    "CONCEPTS",
+    "HEAD_CHARS",
+    "LAYOUTS",
+    "MIN_BATCH",
+    "ONE_CLASS_WEIGHT",
+    "OTHER_EVIDENCE",
+    "SELF_TRAIN_ROUNDS",
+    "SELF_TRAIN_SHARE",
+    "SELF_TRAIN_WEIGHT",
+    "SVM_C",
+    "SVM_TEMPERATURE",
+    "TEMPERATURE",
+    "W_CUES",
+    "W_KEYWORDS",
+    "W_SIM",
+    "ZERO_SHOT_WEIGHT",
+    "Concept",
+    "Cue",
+    "LocalClassifier",
+    "analyze",
+    "concept_links",
+    "is_catch_all",
+    "profile_text",
+    "softmax",
+    "structure",
+]

@@ -1,0 +1,274 @@
+"""Built-in knowledge of common document types, lent to the categories that name them.
+
+Zero-shot, each category becomes a *profile* built from its name, description and keywords,
+plus a small built-in lexicon of common document types (``CONCEPTS``). A concept is linked to
+a category only when the category's own name or description uses one of the concept's
+trigger words, so a user taxonomy with a "purchase receipts" category gets the receipt
+vocabulary and layout cue (price-like amounts, a total line) while a "weather forecast"
+category gets neither and is matched on its own words alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from docclass.taxonomy import Category
+
+Cue = Callable[[dict[str, float]], float]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A general document type, lent to any category whose name or description names it.
+
+    ``vocabulary`` joins the profile of a category whose *name* uses a trigger; ``cue``
+    (0–1, from :func:`structure`) adds to the score of any linked category; ``evidence``
+    is how the rationale describes a cue that fired.
+    """
+
+    name: str
+    triggers: tuple[str, ...]
+    vocabulary: str
+    cue: Cue
+    evidence: str
+
+
+def _transaction(s: dict[str, float]) -> float:
+    """Many price-like amounts, a total line, short numeric lines: a sale or a bill."""
+    return (
+        s["amounts"]
+        * (0.4 + 0.2 * s["total"] + 0.2 * s["short_lines"] + 0.2 * s["numeric"])
+        * (1.0 - 0.5 * s["long_lines"])
+    )
+
+
+CONCEPTS: tuple[Concept, ...] = (
+    Concept(
+        "receipt",
+        ("receipt", "purchase", "till", "cashier", "checkout", "point of sale"),
+        "receipt total subtotal tax cash change tendered card visa mastercard debit paid "
+        "payment qty quantity item items price amount discount store shop cashier "
+        "thank you come again refund exchange tip order table",
+        _transaction,
+        "price-like amounts and a total line",
+    ),
+    Concept(
+        "invoice",
+        ("invoice", "bill", "billing"),
+        "invoice invoice number invoice date bill to ship to sold to customer due date "
+        "amount due balance due payment terms remit to purchase order unit price quantity "
+        "description subtotal tax vat total account",
+        lambda s: 0.8 * _transaction(s) + 0.2 * s["label_value"],
+        "price-like amounts and labelled fields",
+    ),
+    Concept(
+        "email",
+        ("email", "e-mail", "emails", "inbox"),
+        "from to cc subject sent re fw forwarded original message reply wrote thanks "
+        "thank you please let me know regards hi hello attached attachment meeting call "
+        "discuss fyi cheers",
+        lambda s: (
+            0.45 * s["headers"]
+            + 0.2 * s["emails"]
+            + 0.2 * s["forward"]
+            + 0.15 * max(s["salutation"], s["i_you"])
+        ),
+        "From/To/Subject header lines",
+    ),
+    Concept(
+        "letter",
+        ("letter", "letters", "correspondence"),
+        "dear sincerely yours faithfully yours truly regards enclosed enclosure please find "
+        "writing to inform reference address",
+        lambda s: 0.6 * s["dear"] + 0.4 * s["closing"],
+        "a 'Dear …' salutation and a closing",
+    ),
+    Concept(
+        "memo",
+        ("memo", "memorandum", "memos", "memoranda"),
+        "memorandum memo to from date subject re all staff employees department policy "
+        "effective please note",
+        lambda s: s["memo"] * (0.5 + 0.5 * s["headers"]),
+        "a memo heading",
+    ),
+    Concept(
+        "contract",
+        ("contract", "contracts", "agreement", "agreements", "lease", "nda"),
+        "agreement party parties shall hereby herein hereto hereof thereof whereas term "
+        "termination terminate obligations rights warrants warranties represents indemnify "
+        "indemnification liability breach governing law jurisdiction confidential "
+        "confidentiality effective date executed signature section provisions notwithstanding "
+        "pursuant license fees notice assign",
+        lambda s: 0.6 * s["defined"] + 0.4 * s["sections"],
+        "defined terms and numbered clauses",
+    ),
+    Concept(
+        "legal filing",
+        ("court", "filing", "lawsuit", "litigation", "pleading", "plaintiff", "defendant"),
+        "court plaintiff defendant plaintiffs defendants petitioner respondent appellant case "
+        "no civil action judge honorable motion complaint order counsel attorney filed "
+        "district county versus hearing relief damages alleges respectfully submitted",
+        lambda s: 0.7 * s["versus"] + 0.3 * s["sections"],
+        "a case caption",
+    ),
+    Concept(
+        "resume",
+        ("resume", "résumé", "cv", "curriculum vitae", "vitae", "candidate"),
+        "resume curriculum vitae profile summary objective career experience work "
+        "experience professional experience employment history education qualifications "
+        "skills technical skills languages certifications projects responsibilities "
+        "achievements university college bachelor master degree diploma internship "
+        "developed managed worked years proficient knowledge references",
+        lambda s: (
+            0.5 * s["cv_headings"] + 0.3 * s["date_ranges"] + 0.2 * s["bullets"] * s["short_lines"]
+        ),
+        "résumé headings (education, skills, experience)",
+    ),
+    Concept(
+        "scientific",
+        ("scientific", "scholarly", "academic", "research", "journal", "abstract", "thesis"),
+        "abstract we our propose present show demonstrate approach method methods model "
+        "models algorithm framework results experiments experimental evaluation dataset data "
+        "analysis theory theorem hypothesis significant performance novel existing paper "
+        "study investigate simulation parameters estimate observed",
+        lambda s: (
+            s["we"]
+            * (0.4 + 0.3 * s["sentence_len"] + 0.3 * s["long_lines"])
+            * (1.0 - s["amounts"])
+            * (1.0 - 0.5 * s["quotes"])
+            * (1.0 - s["headers"])
+        ),
+        "long 'we'-voice sentences",
+    ),
+    Concept(
+        "news",
+        ("news", "journalistic", "journalism", "newspaper", "press", "reporter", "headline"),
+        "said says told according to reported spokesman officials government minister "
+        "president mr mrs ms percent million billion year week yesterday announced statement "
+        "police public company market people",
+        lambda s: (0.5 * s["quotes"] + 0.5 * s["said"]) * (0.5 + 0.5 * s["long_lines"]),
+        "quoted speech and 'said'",
+    ),
+    Concept(
+        "report",
+        ("report", "reports", "findings", "assessment"),
+        "report executive summary introduction background scope methodology findings "
+        "analysis results discussion conclusions recommendations appendix table figure "
+        "section quarter annual performance overview objectives",
+        lambda s: 0.5 * s["sections"] * (1.0 - s["quotes"]),
+        "numbered sections",
+    ),
+    Concept(
+        "form",
+        ("form", "forms", "questionnaire", "registration"),
+        "form please print please complete fill in name address date of birth signature "
+        "date applicant tick check box yes no office use only required",
+        lambda s: 0.4 * s["blanks"] + 0.3 * s["label_empty"] + 0.3 * s["label_value"],
+        "blank fields to fill in",
+    ),
+    Concept(
+        "manual",
+        ("manual", "guide", "handbook", "instructions", "tutorial"),
+        "manual guide instructions step steps install installation setup configure "
+        "configuration settings click press select open turn button menu screen warning "
+        "caution note troubleshooting device power connect make sure ensure chapter",
+        lambda s: 0.6 * s["imperative"] + 0.4 * s["bullets"],
+        "step-by-step instructions",
+    ),
+    Concept(
+        "presentation",
+        ("presentation", "slides", "slide", "deck", "slideshow"),
+        "slide agenda overview presentation key points questions thank you next steps "
+        "summary objectives",
+        lambda s: s["short_lines"] * s["bullets"] * (1.0 - s["amounts"]),
+        "short bullet lines",
+    ),
+    Concept(
+        "bank statement",
+        ("bank", "banking", "bank statement", "account statement", "statement of account"),
+        "statement account number account summary opening balance closing balance balance "
+        "brought forward deposit deposits withdrawal withdrawals transaction transactions "
+        "debit credit interest fees transfer direct debit atm branch statement period "
+        "available balance",
+        lambda s: s["dates"] * s["amounts"],
+        "dated amounts",
+    ),
+)
+
+# Layout a description may spell out ("verse in short lines", "with checkboxes"): linked
+# like concepts, by the words alone, whatever the category is called. Quotes and greetings
+# were tried too and dropped: emails have both, and they pulled emails to news and letters.
+LAYOUTS: tuple[Concept, ...] = (
+    Concept(
+        "short lines",
+        ("short lines", "line breaks", "one line each"),
+        "",
+        lambda s: s["short_lines"] * (1.0 - s["amounts"]) * (1.0 - s["numeric"]),
+        "short lines",
+    ),
+    Concept(
+        "bullets",
+        ("bullet", "bullets", "bullet points", "bulleted"),
+        "",
+        lambda s: s["bullets"],
+        "bullet points",
+    ),
+    Concept(
+        "amounts",
+        ("price", "prices", "amount", "amounts", "total", "totals", "cost", "costs"),
+        "",
+        lambda s: s["amounts"],
+        "money amounts",
+    ),
+    Concept(
+        "steps",
+        ("steps", "step-by-step", "instructions"),
+        "",
+        lambda s: s["imperative"],
+        "instructions",
+    ),
+    Concept(
+        "fields",
+        ("fields", "checkbox", "checkboxes", "blanks", "fill in"),
+        "",
+        lambda s: 0.5 * s["blanks"] + 0.5 * s["label_empty"],
+        "blank fields",
+    ),
+)
+
+_CATCH_ALL_NAMES = {"other", "others", "misc", "miscellaneous", "unknown", "none", "unclassified"}
+
+
+def is_catch_all(category: Category) -> bool:
+    """A category for what fits nowhere else (by name, or a description saying so)."""
+    desc = category.description.lower()
+    return category.name.strip().lower() in _CATCH_ALL_NAMES or (
+        not category.keywords and ("does not fit" in desc or "none of the" in desc)
+    )
+
+
+def _phrase_in(phrase: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+def concept_links(category: Category) -> list[tuple[Concept, float]]:
+    """Concepts a category is about: 1.0 when its name uses a trigger, 0.5 its description."""
+    name = category.name.lower().replace("_", " ")
+    desc = category.description.lower()
+    links = []
+    for concept in (*CONCEPTS, *LAYOUTS):
+        if any(_phrase_in(t, name) for t in concept.triggers):
+            links.append((concept, 1.0))
+        elif any(_phrase_in(t, desc) for t in concept.triggers):
+            links.append((concept, 0.5))
+    return links
+
+
+def profile_text(category: Category) -> str:
+    """Words a document of this category is expected to use; name and keywords count twice."""
+    name = category.name.replace("_", " ")
+    parts = [name, name, category.description, *category.keywords, *category.keywords]
+    parts += [c.vocabulary for c, w in concept_links(category) if w >= 1.0 and c.vocabulary]
+    return "\n".join(parts)

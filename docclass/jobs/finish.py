@@ -1,0 +1,122 @@
+"""A job's finishing step, run once by the worker that won it, then ``completed``.
+
+When a job's last document is saved, that save also moves the job from ``processing`` to
+``finishing`` (one atomic update, won by exactly one thread of one process; see
+:func:`docclass.store.queue.save_outcomes`). Only the winner runs the batch pass and then sets
+``completed``, so nobody sees a completed job whose answers are still being rewritten, and
+the pass never runs twice.
+
+The batch pass classifies a job's locally classified documents again as one batch: the
+batch itself is unlabelled data (self-training). It runs in a reader process, under a time
+limit, and a failure leaves the one-at-a-time answers in place. An answer it changes keeps
+the earlier one beside it (``classifier_meta["single"]``) and is marked ``refined``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from docclass.classifiers.base import Classification
+from docclass.classifiers.factory import uses_local
+from docclass.jobs.pipeline import detector_results
+from docclass.jobs.processes import ReaderPool
+from docclass.jobs.spec import JobSpec, spec_of, taxonomy_of
+from docclass.review import review
+from docclass.settings import Settings
+from docclass.store import documents, queue
+from docclass.store.corrections import corrections_version
+from docclass.store.db import Database
+from docclass.store.jobs import get_job_row
+
+log = logging.getLogger(__name__)
+
+# The batch pass runs on jobs with this many locally classified documents, and reads at
+# most BATCH_LIMIT of them.
+BATCH_MIN = 12
+BATCH_LIMIT = 5000
+# Seconds the batch pass may take per 1,000 documents (at least one document's timeout).
+REFINE_S_PER_1000 = 30.0
+
+
+@dataclass(frozen=True)
+class RefineTask:
+    spec: JobSpec
+    texts: list[str]
+    detectors: list[list[dict]]
+
+
+def refine_in_process(task: RefineTask) -> list[Classification]:
+    """The batch pass itself; runs in a reader process."""
+    classifier = task.spec.local_classifier()
+    found = [detector_results(d) for d in task.detectors]
+    return classifier.classify_batch(task.texts, found)
+
+
+class Finisher:
+    def __init__(self, settings: Settings, db: Database, pool: ReaderPool, owner: str) -> None:
+        self.settings = settings
+        self.db = db
+        self.pool = pool
+        self.owner = owner
+
+    def finish(self, job_id: str) -> bool:
+        """Run the finishing step this owner won; True when the job ended ``completed``."""
+        try:
+            self.refine(job_id)
+        except Exception:
+            log.exception("batch pass over job %s failed; one-at-a-time answers stand", job_id)
+        try:
+            return queue.complete_job(db=self.db, job_id=job_id, owner=self.owner)
+        except Exception:  # the lease runs out and another worker finishes the job
+            log.exception("job %s could not be marked completed", job_id)
+            return False
+
+    def refine(self, job_id: str) -> int:
+        """Classify the job's local answers again as one batch; returns how many changed."""
+        job = get_job_row(db=self.db, job_id=job_id)
+        if job is None or not uses_local(job.classifier):
+            return 0
+        docs = documents.refinable_documents(
+            db=self.db, job_id=job_id, classifier="local", limit=BATCH_LIMIT
+        )
+        if len(docs) < BATCH_MIN:
+            return 0
+        version = corrections_version(db=self.db, taxonomy_name=job.taxonomy_name)
+        spec = replace(spec_of(job, self.settings, corrections_version=version), llm=False)
+        task = RefineTask(
+            spec=spec,
+            texts=[d.classifier_input for d in docs],
+            detectors=[d.detectors for d in docs],
+        )
+        timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(docs) / 1000)
+        results = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
+        taxonomy = taxonomy_of(job)
+        refined: list[documents.Refined] = []
+        changed = 0
+        for doc, result in zip(docs, results, strict=True):
+            single = {"category": doc.final_category, "confidence": doc.confidence}
+            moved = result.final_category != doc.final_category
+            changed += moved
+            meta = {**doc.classifier_meta, **result.meta, "single": single, "refined": moved}
+            checked = review(
+                replace(result, meta=meta),
+                detector_results(doc.detectors),
+                taxonomy,
+                review_threshold=self.settings.review_threshold,
+            )
+            final = checked.classification
+            refined.append(
+                documents.Refined(
+                    doc_id=doc.doc_id,
+                    final_category=final.final_category,
+                    confidence=float(final.confidence),
+                    scores={k: float(v) for k, v in final.scores.items()},
+                    rationale=final.rationale,
+                    classifier_meta=final.meta,
+                    needs_review=checked.needs_review,
+                    review_reason=checked.reason,
+                )
+            )
+        documents.save_refined(db=self.db, refined=refined)
+        return changed

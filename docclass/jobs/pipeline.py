@@ -1,0 +1,201 @@
+"""One document through the stages: read (30%), detect (60%), classify (90%), review.
+
+The CPU-bound stages run in a reader process (:func:`read_and_score`), under the per-document
+timeout and memory cap, so a hostile file can slow or kill only its own process and never
+holds the app's GIL. What needs the network (the LLM) and the review that depends on the final
+answer run where the result is saved (:func:`conclude`). :func:`analyse` is both in one call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from docclass.classifiers.base import Classification
+from docclass.classifiers.local import HEAD_CHARS
+from docclass.detectors import DetectorResult, counts, run_detectors
+from docclass.extraction import Extracted, extract_file
+from docclass.extraction.extract import check_sha256
+from docclass.jobs.spec import JobSpec, process_database
+from docclass.review import review
+from docclass.schemas import PREVIEW_CHARS, DocumentResult
+from docclass.settings import Limits
+from docclass.store.queue import write_progress
+
+if TYPE_CHECKING:  # the LLM client is imported only where an LLM job runs
+    from docclass.classifiers.llm import OpenAIClassifier
+
+log = logging.getLogger(__name__)
+
+ExtractFn = Callable[[str, str, Limits], Extracted]
+# A document whose stages are quicker than this is written twice (claimed, saved); a slower
+# one also shows each stage it passes, at most once per this many seconds.
+PROGRESS_EVERY_S = 0.25
+
+
+class Released(Exception):
+    """The document is no longer this worker's (cancelled, deleted, requeued): stop."""
+
+
+@dataclass(frozen=True)
+class ProgressTarget:
+    """Where a reader process reports a slow document's stages."""
+
+    doc_id: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class ReadTask:
+    path: str
+    filename: str
+    limits: Limits
+    spec: JobSpec
+    extract_fn: ExtractFn = extract_file
+    progress: ProgressTarget | None = None
+    sha256: str | None = None  # a stored upload: its bytes are checked before reading
+
+
+@dataclass
+class Scored:
+    """A document read, scanned by the detectors and, for local jobs, classified."""
+
+    extracted: Extracted
+    detectors: list[DetectorResult]
+    local: Classification | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Stages:
+    """Writes a stage's progress when the document has been quiet for a while."""
+
+    def __init__(self, task: ReadTask) -> None:
+        self.task = task
+        # Counted from when this process started on the document: time spent waiting for a
+        # free process is not the document being slow.
+        self.last = time.monotonic()
+
+    def reached(self, progress: int) -> None:
+        target = self.task.progress
+        if target is None or time.monotonic() - self.last < PROGRESS_EVERY_S:
+            return
+        self.last = time.monotonic()
+        try:
+            db = process_database(self.task.spec.database_url)
+            ours = write_progress(
+                db=db, doc_id=target.doc_id, owner=target.owner, progress=progress
+            )
+        except Exception as exc:  # progress is informative only; the result still counts
+            log.debug("progress of %s not written: %s", target.doc_id, exc)
+            return
+        if not ours:
+            raise Released("the document was cancelled, deleted or handed to another worker")
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+def read_and_score(task: ReadTask) -> Scored:
+    """Extract, detect and (for local jobs) classify one file; runs in a reader process."""
+    stages = _Stages(task)
+    spec = task.spec
+    taxonomy = spec.taxonomy
+    t0 = time.perf_counter()
+    if task.sha256:
+        check_sha256(Path(task.path), task.sha256)
+    extracted = task.extract_fn(task.path, task.filename, task.limits)
+    timings = {"load_ms": _ms_since(t0)}
+    stages.reached(30)
+    t1 = time.perf_counter()
+    detectors = run_detectors(extracted.text, taxonomy.keywords())
+    timings["detect_ms"] = _ms_since(t1)
+    stages.reached(60)
+    local = None
+    if spec.local:
+        t2 = time.perf_counter()
+        local = spec.local_classifier().classify(extracted.text, detectors, taxonomy)
+        timings["classify_ms"] = _ms_since(t2)
+        stages.reached(90)
+    return Scored(extracted=extracted, detectors=detectors, local=local, timings=timings)
+
+
+def decide(
+    scored: Scored, spec: JobSpec, llm: OpenAIClassifier | None, cascade_threshold: float
+) -> Classification:
+    """The job's answer: local alone, the LLM alone, or the LLM when local is unsure."""
+    text, detectors, taxonomy = scored.extracted.text, scored.detectors, spec.taxonomy
+    if scored.local is not None and llm is None:
+        return scored.local
+    if llm is None:
+        raise RuntimeError("this job needs the LLM classifier, which is not configured")
+    if scored.local is None:
+        return llm.classify(text, detectors, taxonomy)
+    from docclass.classifiers.llm import cascade
+
+    return cascade(scored.local, llm, cascade_threshold, text, detectors, taxonomy)
+
+
+def conclude(
+    scored: Scored,
+    spec: JobSpec,
+    *,
+    llm: OpenAIClassifier | None = None,
+    cascade_threshold: float = 0.6,
+) -> DocumentResult:
+    """Final answer, floors and review flag, cited evidence: the document's one result."""
+    extracted, detectors = scored.extracted, scored.detectors
+    timings = dict(scored.timings)
+    t0 = time.perf_counter()
+    answer = decide(scored, spec, llm, cascade_threshold)
+    if scored.local is None or answer is not scored.local:
+        timings["classify_ms"] = timings.get("classify_ms", 0.0) + _ms_since(t0)
+    checked = review(
+        answer,
+        detectors,
+        spec.taxonomy,
+        text=extracted.text,
+        page_starts=extracted.page_starts,
+        review_threshold=spec.review_threshold,
+    )
+    final = checked.classification
+    timings["total_ms"] = round(
+        sum(timings.get(k, 0.0) for k in ("load_ms", "detect_ms", "classify_ms")), 1
+    )
+    return DocumentResult(
+        kind=extracted.kind,
+        engine=extracted.engine,
+        pages=extracted.pages,
+        characters=len(extracted.text),
+        truncated=extracted.truncated,
+        page_starts=list(extracted.page_starts or []) or None,
+        text_preview=extracted.text[:PREVIEW_CHARS],
+        classifier_input=extracted.text[:HEAD_CHARS],
+        detectors=[d.to_dict() for d in detectors],
+        detector_counts=counts(detectors),
+        final_category=final.final_category,
+        confidence=float(final.confidence),
+        scores={k: float(v) for k, v in final.scores.items()},
+        rationale=final.rationale,
+        classifier=final.classifier,
+        classifier_meta=final.meta or {},
+        needs_review=checked.needs_review,
+        review_reason=checked.reason,
+        evidence=checked.evidence,
+        timings=timings,
+    )
+
+
+def analyse(
+    task: ReadTask, *, llm: OpenAIClassifier | None = None, cascade_threshold: float = 0.6
+) -> DocumentResult:
+    """Every stage of one document in this process (tests, benchmarks, tools)."""
+    return conclude(read_and_score(task), task.spec, llm=llm, cascade_threshold=cascade_threshold)
+
+
+def detector_results(stored: Sequence[dict]) -> list[DetectorResult]:
+    return [DetectorResult.from_dict(d) for d in stored]

@@ -1,0 +1,228 @@
+"""The one facade the app and the CLI call: submit, classify_now, cancel, retry, delete,
+correct, get_job, list_jobs, export — and the worker that runs behind them.
+
+A process has one service (the app caches it, the CLI makes one per command); any number
+of processes can share a database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from docclass import export as exports
+from docclass.classifiers.factory import check_kind, uses_llm, uses_local
+from docclass.extraction import extract_file
+from docclass.jobs.errors import describe_error
+from docclass.jobs.pipeline import ExtractFn, ReadTask, Scored, conclude, read_and_score
+from docclass.jobs.spec import JobSpec, taxonomy_of
+from docclass.jobs.uploads import Upload, UploadStore
+from docclass.jobs.worker import Worker, read_result
+from docclass.schemas import ACTIVE_JOB, DocStatus, DocumentOut, JobListOut, JobOut
+from docclass.settings import Settings, load_settings
+from docclass.store import corrections, documents, jobs, queue
+from docclass.store.db import Database
+from docclass.store.tables import Correction
+from docclass.store.tables import Worker as WorkerRow
+from docclass.taxonomy import Taxonomy, load_taxonomy
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        extract_fn: ExtractFn = extract_file,
+        start: bool = True,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.db = Database(self.settings.database_url)
+        self.uploads = UploadStore(self.settings.uploads_dir, self.settings.limits.max_file_bytes)
+        self.worker = Worker(self.settings, self.db, self.uploads, extract_fn=extract_fn)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Begin working: requeue what dead workers left and drain the queue."""
+        self.worker.start()
+
+    def stop(self, wait: bool = False) -> None:
+        """Stop taking work; unfinished documents stay queued for the next worker."""
+        self.worker.stop(wait=wait)
+        self.db.dispose()
+
+    # --- jobs ------------------------------------------------------------------------------
+
+    def _taxonomy(self, taxonomy: Taxonomy | str | None) -> Taxonomy:
+        if isinstance(taxonomy, Taxonomy):
+            return taxonomy
+        return load_taxonomy(taxonomy or self.settings.taxonomy)
+
+    def submit(
+        self,
+        uploads: Iterable[Upload],
+        *,
+        taxonomy: Taxonomy | str | None = None,
+        classifier: str | None = None,
+    ) -> str:
+        """Store the files, create the job and return its id at once; work runs behind."""
+        tax = self._taxonomy(taxonomy)
+        kind = classifier or self.settings.classifier
+        check_kind(kind, self.settings)  # fail here, not per document, on a bad setting
+        new = [self.uploads.keep(u) for u in uploads]
+        if not new:
+            raise ValueError("a job needs at least one file")
+        job_id = jobs.create_job(
+            db=self.db,
+            documents=new,
+            taxonomy_name=tax.name,
+            taxonomy_toml=tax.source_text,
+            taxonomy_base_dir=str(tax.base_dir) if tax.base_dir else None,
+            classifier=kind,
+        )
+        self.worker.kick()
+        return job_id
+
+    def cancel(self, job_id: str) -> bool:
+        return jobs.cancel_job(db=self.db, job_id=job_id)
+
+    def retry(self, job_id: str) -> int:
+        n = jobs.retry_failed(db=self.db, job_id=job_id)
+        if n:
+            self.worker.kick()
+        return n
+
+    def delete(self, job_id: str) -> None:
+        """Delete the job's rows and the uploads no other job shares."""
+        self.uploads.forget(jobs.delete_job(db=self.db, job_id=job_id))
+
+    def correct(self, doc_id: str, category: str, corrected_by: str | None = None) -> Correction:
+        """Store an analyst's correction; it is an example for the taxonomy from now on."""
+        doc = documents.get_document(db=self.db, doc_id=doc_id)
+        job = jobs.get_job_row(db=self.db, job_id=doc.job_id or "") if doc else None
+        if doc is None or job is None:
+            raise KeyError(f"no document {doc_id}")
+        names = taxonomy_of(job).names
+        if category not in names:
+            raise ValueError(
+                f"{category!r} is not a category of taxonomy {job.taxonomy_name}; "
+                f"choose one of: {', '.join(names)}"
+            )
+        return corrections.correct_document(
+            db=self.db, doc_id=doc_id, category=category, corrected_by=corrected_by
+        )
+
+    def get_job(self, job_id: str, *, include_documents: bool = True) -> JobOut | None:
+        return jobs.get_job(db=self.db, job_id=job_id, include_documents=include_documents)
+
+    def job_taxonomy(self, job_id: str) -> Taxonomy | None:
+        job = jobs.get_job_row(db=self.db, job_id=job_id)
+        return None if job is None else taxonomy_of(job)
+
+    def list_jobs(
+        self, *, statuses: Sequence[str] | None = None, limit: int = 200, offset: int = 0
+    ) -> JobListOut:
+        return jobs.list_jobs(db=self.db, statuses=statuses, limit=limit, offset=offset)
+
+    def count_jobs(self, statuses: Sequence[str]) -> int:
+        return jobs.count_jobs(db=self.db, statuses=statuses)
+
+    def job_statuses(self, job_ids: Sequence[str]) -> dict[str, str]:
+        return jobs.job_statuses(db=self.db, job_ids=job_ids)
+
+    def get_document(self, doc_id: str) -> DocumentOut | None:
+        return documents.get_document(db=self.db, doc_id=doc_id)
+
+    def export(self, job_id: str, fmt: str = "csv") -> bytes:
+        return exports.export_job(db=self.db, job_id=job_id, fmt=fmt)
+
+    def workers(self) -> list[WorkerRow]:
+        return queue.list_workers(db=self.db)
+
+    # --- waiting (CLI, tests) -------------------------------------------------------------
+
+    def wait_job(self, job_id: str, timeout: float | None = None, poll: float = 0.1) -> str:
+        """Block until the job is no longer pending, processing or finishing."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            status = jobs.job_statuses(db=self.db, job_ids=[job_id]).get(job_id)
+            if status is None:
+                raise KeyError(job_id)
+            if status not in ACTIVE_JOB:
+                return status
+            if deadline is not None and time.monotonic() > deadline:
+                return status
+            time.sleep(poll)
+
+    def wait_idle(self, timeout: float | None = None, poll: float = 0.2) -> bool:
+        """Block until no job in the database has work left (``worker --exit-when-idle``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while queue.has_unfinished_work(db=self.db) or self.worker.inflight:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            self.worker.kick()
+            time.sleep(poll)
+        return True
+
+    # --- one file, answered at once -------------------------------------------------------
+
+    def classify_now(
+        self,
+        upload: Upload,
+        *,
+        taxonomy: Taxonomy | str | None = None,
+        classifier: str | None = None,
+    ) -> DocumentOut:
+        """One file read in a reader process and answered without creating a job."""
+        tax = self._taxonomy(taxonomy)
+        kind = classifier or self.settings.classifier
+        check_kind(kind, self.settings)
+        tmp, new = self.uploads.spool(upload)
+        out = DocumentOut(filename=upload.filename, sha256=new.sha256, size=new.size)
+        if tmp is None:
+            return out.model_copy(update={"status": DocStatus.failed, "error": new.error})
+        spec = JobSpec(
+            taxonomy_name=tax.name,
+            taxonomy_toml=tax.source_text,
+            taxonomy_base_dir=str(tax.base_dir) if tax.base_dir else None,
+            local=uses_local(kind),
+            llm=uses_llm(kind, self.settings),
+            corrections_version=corrections.corrections_version(db=self.db, taxonomy_name=tax.name),
+            database_url=self.settings.database_url,
+            review_threshold=self.settings.review_threshold,
+        )
+        task = ReadTask(
+            path=str(tmp),
+            filename=upload.filename,
+            limits=self.settings.limits,
+            spec=spec,
+            extract_fn=self.worker.extract_fn,
+        )
+        try:
+            scored = self._read_now(task)
+            result = conclude(
+                scored,
+                spec,
+                llm=self.worker.llm_client() if spec.llm else None,
+                cascade_threshold=self.settings.cascade_threshold,
+            )
+        except Exception as exc:
+            return out.model_copy(
+                update={"status": DocStatus.failed, "progress": 100, "error": describe_error(exc)}
+            )
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        status = DocStatus.failed if result.error else DocStatus.completed
+        return DocumentOut(
+            filename=upload.filename,
+            sha256=new.sha256,
+            size=new.size,
+            status=status,
+            progress=100,
+            **result.model_dump(),
+        )
+
+    def _read_now(self, task: ReadTask) -> Scored:
+        future = self.worker.pool.submit(read_and_score, task, self.settings.limits.doc_timeout_s)
+        return read_result(future, self.settings.limits, lambda: self.worker.closed)

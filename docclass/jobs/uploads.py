@@ -1,0 +1,128 @@
+"""Uploads: files copied once into ``uploads/<sha256>``, hashed on the way in."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from docclass.store.jobs import NewDocument
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file handed to the service: a name and a path, binary stream or bytes."""
+
+    filename: str
+    source: Path | BinaryIO | bytes
+
+
+def _chunks(source: Path | BinaryIO | bytes) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        for i in range(0, len(data), CHUNK):
+            yield data[i : i + CHUNK]
+        return
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as fh:
+            yield from iter(lambda: fh.read(CHUNK), b"")
+        return
+    if hasattr(source, "seek"):
+        with contextlib.suppress(OSError, ValueError):
+            source.seek(0)
+    yield from iter(lambda: source.read(CHUNK), b"")
+
+
+def _source_size(source: Path | BinaryIO | bytes) -> int | None:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return len(source)
+    if isinstance(source, str | os.PathLike):
+        return os.path.getsize(source)
+    size = getattr(source, "size", None)
+    return int(size) if isinstance(size, int) else None
+
+
+class UploadStore:
+    """The uploads folder: each content is written once, under its sha256."""
+
+    def __init__(self, folder: Path, max_file_bytes: int) -> None:
+        self.folder = folder
+        self.max_file_bytes = max_file_bytes
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        return self.folder / sha256
+
+    def spool(self, upload: Upload) -> tuple[Path | None, NewDocument]:
+        """Copy one file to a temporary file in chunks, hashing it on the way.
+
+        Returns the temporary path (None when refused) and the document facts; a file over
+        the size limit is refused without reading the rest of it.
+        """
+        limit = self.max_file_bytes
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in _chunks(upload.source):
+                    size += len(chunk)
+                    if size > limit:
+                        break
+                    digest.update(chunk)
+                    out.write(chunk)
+        except BaseException:
+            os.unlink(tmp_name)
+            raise
+        if size > limit:
+            os.unlink(tmp_name)
+            total = _source_size(upload.source) or size
+            return None, NewDocument(
+                filename=upload.filename,
+                sha256="",
+                size=total,
+                error=f"FileTooLarge: file is over the {limit / (1024 * 1024):g} MB limit",
+            )
+        return Path(tmp_name), NewDocument(
+            filename=upload.filename, sha256=digest.hexdigest(), size=size
+        )
+
+    def keep(self, upload: Upload) -> NewDocument:
+        """Store one file as ``uploads/<sha256>`` (once per content)."""
+        tmp, doc = self.spool(upload)
+        if tmp is not None:
+            target = self.path(doc.sha256)
+            if target.exists():
+                tmp.unlink()
+            else:
+                os.replace(tmp, target)
+        return doc
+
+    def forget(self, hashes: Iterable[str]) -> None:
+        for sha in hashes:
+            if sha:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path(sha).unlink()
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Upload]:
+    """Files and folders (recursively, sorted) to uploads; hidden files are skipped."""
+    out: list[Upload] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not child.name.startswith("."):
+                    out.append(Upload(filename=child.name, source=child))
+        elif path.is_file():
+            out.append(Upload(filename=path.name, source=path))
+        else:
+            raise FileNotFoundError(f"no such file or folder: {path}")
+    return out

@@ -1,0 +1,202 @@
+"""The shapes that cross boundaries: one result per document, from pipeline to export.
+
+Built the way SQLModel's own templates do it: plain base models hold the fields, the table
+classes in :mod:`docclass.store.tables` and the public shapes here inherit them, so no list
+of fields is ever written twice. :class:`DocumentResult` is what analysing a document
+produces; the ``document`` table stores exactly its fields, :class:`DocumentOut` is what
+views and the export read back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, computed_field
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+# Characters of text kept for display beside a result (the document view's preview).
+PREVIEW_CHARS = 3000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobStatus(StrEnum):
+    pending = "pending"
+    processing = "processing"
+    # Every document is saved; the one thread that won the transition runs the batch pass.
+    finishing = "finishing"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class DocStatus(StrEnum):
+    pending = "pending"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+# The one definition of which states are still moving (views poll, workers claim, …).
+ACTIVE_JOB = (JobStatus.pending, JobStatus.processing, JobStatus.finishing)
+CLAIMABLE_JOB = (JobStatus.pending, JobStatus.processing)
+UNFINISHED_DOC = (DocStatus.pending, DocStatus.processing)
+DONE_DOC = (DocStatus.completed, DocStatus.failed)
+
+
+def _json(**kwargs: Any) -> Any:
+    """A JSON column (``sa_type`` builds a new Column per table, so bases can share it)."""
+    return Field(sa_type=JSON, **kwargs)
+
+
+# --- one document's result ----------------------------------------------------------------
+
+
+class DocumentResult(SQLModel):
+    """Everything the pipeline learns about one document; ``error`` set means it failed."""
+
+    error: str | None = None
+    # Reading
+    kind: str | None = None  # pdf, docx, text
+    engine: str | None = None  # the reader that produced the text
+    pages: int | None = None
+    characters: int | None = None
+    truncated: bool = False
+    page_starts: list[int] | None = _json(default=None)
+    text_preview: str | None = None  # the first PREVIEW_CHARS characters, for display
+    # The text the classifier scored, kept so the job's batch pass and corrections can learn
+    # from it without reading the file again (a bounded head, see Classifier.input_text).
+    classifier_input: str | None = None
+    # Detecting
+    detectors: list[dict[str, Any]] | None = _json(default=None)
+    detector_counts: dict[str, int] | None = _json(default=None)
+    # Classifying
+    final_category: str | None = None
+    confidence: float | None = None
+    scores: dict[str, float] | None = _json(default=None)
+    rationale: str | None = None
+    classifier: str | None = None
+    classifier_meta: dict[str, Any] | None = _json(default=None)
+    # Reviewing: floors, low confidence, local/LLM disagreement; cited evidence with pages.
+    needs_review: bool = False
+    review_reason: str | None = None
+    evidence: list[dict[str, Any]] | None = _json(default=None)
+    timings: dict[str, float] | None = _json(default=None)
+
+
+class DocumentFacts(SQLModel):
+    """What is known of an upload before it is read."""
+
+    filename: str
+    sha256: str = Field(default="", index=True)
+    size: int = 0
+
+
+class DocumentState(SQLModel):
+    """Where a document is in the queue, and the analyst's correction."""
+
+    status: str = DocStatus.pending
+    progress: int = 0
+    attempts: int = 0
+    corrected_category: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class DocumentOut(DocumentFacts, DocumentState, DocumentResult):
+    """A document as views, the CLI and the export see it (also a one-off answer)."""
+
+    id: str | None = None  # None for a one-off answer that was never stored
+    job_id: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def category(self) -> str | None:
+        """The document's category: the analyst's correction wins over the prediction."""
+        return self.corrected_category or self.final_category
+
+
+class DocumentRow(BaseModel):
+    """One line of a job's document table: what a live view polls (no JSON, no text)."""
+
+    id: str
+    filename: str
+    status: str
+    progress: int
+    final_category: str | None = None
+    corrected_category: str | None = None
+    confidence: float | None = None
+    needs_review: bool = False
+    error: str | None = None
+
+    @classmethod
+    def from_row(cls, values: tuple) -> DocumentRow:
+        """Straight from our own table, in field order: no validation (a status view of
+        10,000 documents builds 10,000 of these per refresh)."""
+        row = cls.__new__(cls)
+        data = dict(zip(_ROW_FIELDS, values, strict=True))
+        data["needs_review"] = bool(data["needs_review"])
+        object.__setattr__(row, "__dict__", data)
+        object.__setattr__(row, "__pydantic_fields_set__", _ROW_FIELDS_SET)
+        object.__setattr__(row, "__pydantic_extra__", None)
+        object.__setattr__(row, "__pydantic_private__", None)
+        return row
+
+
+_ROW_FIELDS = tuple(DocumentRow.model_fields)
+_ROW_FIELDS_SET = frozenset(_ROW_FIELDS)
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+class JobBase(SQLModel):
+    taxonomy_name: str
+    classifier: str = "local"
+    total_files: int = 0
+
+
+class JobCounts(SQLModel):
+    """Documents per status and the job's progress: the one rule every view uses.
+
+    Progress is the mean of the documents' own progress, leaving out cancelled documents
+    (they will not be read); a job with nothing left to read is at 100%.
+    """
+
+    pending: int = 0
+    processing: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    progress: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed
+
+    @property
+    def unfinished(self) -> int:
+        return self.pending + self.processing
+
+
+class JobOut(JobBase, JobCounts):
+    job_id: str
+    status: str
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
+    documents: list[DocumentRow] = []
+
+
+class JobListOut(SQLModel):
+    total: int
+    jobs: list[JobOut]

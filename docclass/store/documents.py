@@ -1,0 +1,121 @@
+"""Documents read back for views and the export, and the finishing step's rewrites."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select, update
+
+from docclass.schemas import DocStatus, DocumentOut, utcnow
+from docclass.store.db import Database
+from docclass.store.tables import Document
+
+
+def _out(doc: Document) -> DocumentOut:
+    return DocumentOut.model_validate(doc, from_attributes=True)
+
+
+def get_document(*, db: Database, doc_id: str) -> DocumentOut | None:
+    with db.read() as s:
+        doc = s.get(Document, doc_id)
+        return None if doc is None else _out(doc)
+
+
+def job_documents(*, db: Database, job_id: str, batch: int = 500) -> Iterator[DocumentOut]:
+    """Every document of a job in upload order, read in pages (the export streams them)."""
+    position = -1
+    while True:
+        with db.read() as s:
+            docs = s.exec(
+                select(Document)
+                .where(Document.job_id == job_id, col(Document.position) > position)
+                .order_by(col(Document.position))
+                .limit(batch)
+            ).all()
+            page = [_out(d) for d in docs]
+        yield from page
+        if len(page) < batch:
+            return
+        position = docs[-1].position
+
+
+@dataclass(frozen=True)
+class Refinable:
+    """A completed document as the finishing step's batch pass reads it."""
+
+    doc_id: str
+    classifier_input: str
+    detectors: list[dict[str, Any]]
+    final_category: str | None
+    confidence: float | None
+    classifier_meta: dict[str, Any]
+
+
+def refinable_documents(
+    *, db: Database, job_id: str, classifier: str, limit: int
+) -> list[Refinable]:
+    """Completed documents of a job that one classifier decided, in upload order."""
+    with db.read() as s:
+        rows = s.exec(
+            select(
+                Document.id,
+                Document.classifier_input,
+                Document.detectors,
+                Document.final_category,
+                Document.confidence,
+                Document.classifier_meta,
+            )
+            .where(
+                Document.job_id == job_id,
+                Document.status == DocStatus.completed,
+                Document.classifier == classifier,
+            )
+            .order_by(col(Document.position))
+            .limit(limit)
+        ).all()
+    return [
+        Refinable(
+            doc_id=r[0],
+            classifier_input=r[1] or "",
+            detectors=r[2] or [],
+            final_category=r[3],
+            confidence=r[4],
+            classifier_meta=r[5] or {},
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Refined:
+    doc_id: str
+    final_category: str
+    confidence: float
+    scores: dict[str, float]
+    rationale: str
+    classifier_meta: dict[str, Any]
+    needs_review: bool
+    review_reason: str | None
+
+
+def save_refined(*, db: Database, refined: Sequence[Refined]) -> None:
+    """Replace completed documents' answers with the batch pass's, in one transaction."""
+    now = utcnow()
+    with db.write() as s:
+        for r in refined:
+            s.exec(
+                update(Document)
+                .where(col(Document.id) == r.doc_id, col(Document.status) == DocStatus.completed)
+                .values(
+                    final_category=r.final_category,
+                    confidence=r.confidence,
+                    scores=r.scores,
+                    rationale=r.rationale,
+                    classifier_meta=r.classifier_meta,
+                    needs_review=r.needs_review,
+                    review_reason=r.review_reason,
+                    updated_at=now,
+                )
+            )

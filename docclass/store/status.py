@@ -1,0 +1,46 @@
+"""The one status/progress query: documents per status and progress, per job, in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from docclass.schemas import DocStatus, JobCounts
+from docclass.store.tables import Document
+
+
+def job_counts(s: Session, job_ids: Sequence[str]) -> dict[str, JobCounts]:
+    """Counts per status and progress for each job (see :class:`JobCounts` for the rule)."""
+    if not job_ids:
+        return {}
+
+    def n(status: str):
+        return func.sum(case((col(Document.status) == status, 1), else_=0))
+
+    readable = col(Document.status) != DocStatus.cancelled
+    rows = s.exec(
+        select(
+            Document.job_id,
+            n(DocStatus.pending),
+            n(DocStatus.processing),
+            n(DocStatus.completed),
+            n(DocStatus.failed),
+            n(DocStatus.cancelled),
+            func.avg(case((readable, Document.progress), else_=None)),
+        )
+        .where(col(Document.job_id).in_(job_ids))
+        .group_by(Document.job_id)
+    ).all()
+    out: dict[str, JobCounts] = {}
+    for job_id, pending, processing, completed, failed, cancelled, progress in rows:
+        out[job_id] = JobCounts(
+            pending=int(pending or 0),
+            processing=int(processing or 0),
+            completed=int(completed or 0),
+            failed=int(failed or 0),
+            cancelled=int(cancelled or 0),
+            progress=round(100.0 if progress is None else float(progress), 1),
+        )
+    return out

@@ -1,0 +1,65 @@
+"""SQLModel tables: jobs, their documents, analysts' corrections and live workers.
+
+Tables live inside the package, so Streamlit's file watcher never re-imports them
+(re-declaring a table raises "Table ... is already defined"). Their columns come from the
+shared bases in :mod:`docclass.schemas`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from docclass.schemas import DocumentFacts, DocumentResult, DocumentState, JobBase, utcnow
+
+
+class Job(JobBase, table=True):
+    id: str = Field(primary_key=True, max_length=32)
+    status: str = Field(default="pending", index=True)
+    # The taxonomy TOML as submitted: a job is re-run identically after a restart.
+    taxonomy_toml: str
+    taxonomy_base_dir: str | None = None
+    error: str | None = None
+    # The worker that won the job's finishing step (see docclass.jobs.finish).
+    finisher: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Document(DocumentFacts, DocumentState, DocumentResult, table=True):
+    __table_args__ = (
+        Index("ix_document_job_status", "job_id", "status"),
+        Index("ix_document_status_job", "status", "job_id", "position"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    job_id: str = Field(foreign_key="job.id", ondelete="CASCADE")
+    position: int = 0
+    # The worker holding the document while it is processed; its heartbeat is the lease.
+    owner: str | None = None
+
+
+class Correction(SQLModel, table=True):
+    """An analyst's correction of a document's category; counts as an example from then on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_id: str = Field(foreign_key="document.id", ondelete="CASCADE", index=True)
+    taxonomy_name: str = Field(index=True)
+    predicted_category: str | None = None
+    category: str
+    corrected_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Worker(SQLModel, table=True):
+    """A running worker (app or CLI); documents it holds are requeued when it goes silent."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    host: str
+    pid: int
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow, index=True)
+    documents_done: int = 0

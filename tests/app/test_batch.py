@@ -1,0 +1,120 @@
+"""The Batch page: files in, a job out, and the status page follows it to the end."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.app.support import (
+    ENCRYPTED_PDF,
+    button,
+    metrics,
+    needs_shared_data,
+    new_app,
+    no_exception,
+    open_page,
+    shown,
+)
+from tests.paths import eval_texts
+from webui import nav
+from webui.format import status_label
+from webui.service import get_service
+
+pytestmark = needs_shared_data
+
+
+def test_batch_creates_a_job_that_the_status_page_follows_to_the_end(data_dir: Path) -> None:
+    texts = [*eval_texts("contract", 1), *eval_texts("resume", 1)]
+    files = [(p.name, p.read_bytes(), "text/plain") for p in texts]
+    files.append((ENCRYPTED_PDF.name, ENCRYPTED_PDF.read_bytes(), "application/pdf"))
+    at = open_page(new_app(), nav.PAGE_BATCH)
+    assert at.button[0].disabled, "Start needs files"
+    at.file_uploader[0].set_value(files).run()
+    no_exception(at)
+    assert at.button[0].label == "Start job (3 files)"
+    assert at.dataframe[0].value["file"].tolist() == [f[0] for f in files]
+    at.button[0].click().run()
+    no_exception(at)
+
+    # st.switch_page ran the status page with the new job in the URL.
+    job_id = at.query_params["job"]
+    assert at.title[0].value == "Job status"
+    assert shown(at.success) == [f"Job {job_id} started with 3 files."]
+    service = get_service()
+    assert service.wait_job(job_id, 60) == "completed"
+
+    # AppTest keeps the page it was last switched to; open the status page like a link.
+    open_page(at, nav.PAGE_STATUS, job=job_id)
+    no_exception(at)
+    found = metrics(at)
+    assert found["Status"] == status_label("completed")
+    assert (found["Documents"], found["Completed"], found["Failed"]) == ("3", "2", "1")
+    assert at.get("progress")[0].value == 100
+    table = at.dataframe[0].value
+    assert table["file"].tolist() == [f[0] for f in files]
+    assert table["status"].tolist() == ["completed", "completed", "failed"]
+    assert table["progress"].tolist() == [100, 100, 100]
+    assert table["category"].tolist()[:2] == ["contract", "resume"]
+    for doc_id, shown_pct in zip(table["doc_id"][:2], table["confidence"][:2], strict=True):
+        doc = service.get_document(doc_id)
+        assert doc is not None and doc.confidence is not None
+        assert shown_pct == pytest.approx(100 * doc.confidence), "in percent"
+    assert pd.isna(table["confidence"].iloc[2])
+    assert table["error"].iloc[2].startswith("EncryptedDocument")
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON"]
+    assert not button(at, "Cancel job").value
+    assert button(at, "Cancel job").disabled
+    # The finished job was announced once in this session, and only once.
+    assert [t.value for t in at.toast] == [
+        f"Job {job_id[:8]} completed: 2 of 3 classified, 1 failed"
+    ]
+    at.run()
+    assert not at.toast
+
+    # What "Download CSV" serves (the button's callable runs the service's export).
+    csv = pd.read_csv(io.BytesIO(service.export(job_id, "csv")))
+    assert csv["filename"].tolist() == [f[0] for f in files]
+    assert csv["status"].tolist() == ["completed", "completed", "failed"]
+    assert csv["final_category"].tolist()[:2] == ["contract", "resume"]
+
+
+def test_a_file_over_the_limit_is_announced_and_listed_as_failed(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCCLASS_MAX_FILE_MB", "1")
+    small = eval_texts("email", 1)[0]
+    files = [(small.name, small.read_bytes(), "text/plain"), ("big.txt", b"x" * (1 << 21), "")]
+    at = open_page(new_app(), nav.PAGE_BATCH)
+    at.file_uploader[0].set_value(files).run()
+    no_exception(at)
+    assert shown(at.warning) == [
+        "1 file(s) are over the 1 MB limit: they will be listed in the job as failed "
+        "(FileTooLarge)."
+    ]
+    at.button[0].click().run()
+    job = get_service().get_job(at.query_params["job"])
+    assert job is not None
+    big = job.documents[1]
+    assert (big.filename, big.status) == ("big.txt", "failed")
+    assert big.error is not None and big.error.startswith("FileTooLarge")
+
+
+def test_a_job_that_cannot_be_created_says_why_and_stores_nothing(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCCLASS_CLASSIFIER", "openai")  # without a key: the service refuses
+    at = open_page(new_app(), nav.PAGE_BATCH)
+    assert at.selectbox(key="batch_classifier").value == "openai"
+    body = eval_texts("email", 1)[0].read_bytes()
+    at.file_uploader[0].set_value([("mail.txt", body, "text/plain")]).run()
+    at.button[0].click().run()
+    no_exception(at)
+    assert at.title[0].value == "Batch"
+    errors = shown(at.error)
+    assert len(errors) == 1 and errors[0].startswith("ValueError: classifier 'openai' needs"), (
+        errors
+    )
+    assert get_service().list_jobs().total == 0

@@ -1,0 +1,71 @@
+"""The Jobs page: every job newest first, a status filter, links, and a confirmed delete."""
+
+from __future__ import annotations
+
+from docclass.jobs.service import Service
+from docclass.store.documents import job_documents
+from tests.app.support import needs_shared_data, new_app, no_exception, open_page, shown, submit
+from tests.paths import eval_texts
+from webui import nav
+
+pytestmark = needs_shared_data
+
+
+def test_jobs_page_lists_filters_links_and_deletes(idle_service: Service) -> None:
+    cancelled = submit(idle_service, eval_texts("news_article", 2))
+    idle_service.cancel(cancelled)
+    pending = submit(idle_service, eval_texts("receipt", 1))
+    at = open_page(new_app(), nav.PAGE_JOBS)
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert table["job_id"].tolist() == [pending, cancelled], "newest first"
+    assert table["link"].tolist() == [f"job_status?job={pending}", f"job_status?job={cancelled}"]
+    assert table["status"].tolist() == ["pending", "cancelled"]
+    assert table["files"].tolist() == [1, 2]
+    # The engine's one progress rule: cancelled documents will not be read.
+    assert table["progress"].tolist() == [0.0, 100.0]
+
+    at.pills(key="jobs_status_filter").set_value(["cancelled"]).run()
+    assert at.dataframe[0].value["job_id"].tolist() == [cancelled]
+
+    at.session_state["jobs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert any(f"Job {cancelled}" in m for m in shown(at.markdown))
+    assert [link.proto.page for link in at.get("page_link")] == [nav.STATUS_URL]
+    uploads = [
+        idle_service.uploads.path(d.sha256)
+        for d in job_documents(db=idle_service.db, job_id=cancelled)
+    ]
+    assert all(p.is_file() for p in uploads)
+    at.button(key="jobs_delete").click().run()
+    no_exception(at)
+    warning = shown(at.warning)[0]
+    assert cancelled in warning and "2 files" in warning
+    assert idle_service.get_job(cancelled) is not None, "not before confirming"
+
+    at.button(key="jobs_delete_yes").click().run()
+    no_exception(at)
+    assert idle_service.get_job(cancelled) is None
+    assert not any(p.exists() for p in uploads), "its uploads are removed too"
+    assert shown(at.success) == [f"Job {cancelled} deleted."]
+    at.pills(key="jobs_status_filter").set_value([]).run()
+    assert at.dataframe[0].value["job_id"].tolist() == [pending]
+
+
+def test_keep_it_deletes_nothing(idle_service: Service) -> None:
+    job_id = submit(idle_service, eval_texts("receipt", 1))
+    at = open_page(new_app(), nav.PAGE_JOBS)
+    at.session_state["jobs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="jobs_delete").click().run()
+    at.button(key="jobs_delete_no").click().run()
+    no_exception(at)
+    assert not at.warning
+    assert idle_service.get_job(job_id) is not None
+
+
+def test_an_empty_list_says_so(idle_service: Service) -> None:
+    at = open_page(new_app(), nav.PAGE_JOBS)
+    assert shown(at.info) == ["No jobs yet: start one on Batch."]
+    at.pills(key="jobs_status_filter").set_value(["failed"]).run()
+    assert shown(at.info) == ["No jobs match this filter."]

@@ -1,0 +1,91 @@
+"""A job's completion has one owner, and ``completed`` means every answer is final."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from sqlalchemy import event
+
+from docclass.jobs.service import Service
+from docclass.jobs.uploads import Upload
+from tests.paths import eval_texts
+
+FOLDERS = ("contract", "email", "news_article", "receipt", "resume", "scientific_paper")
+
+
+def _uploads(n_per_folder: int = 3) -> list[Upload]:
+    return [Upload(p.name, p) for f in FOLDERS for p in eval_texts(f, n_per_folder)]
+
+
+def _block_refine(service: Service, calls: Counter, entered: threading.Event, go: threading.Event):
+    real = service.worker.finisher.refine
+
+    def refine(job_id: str) -> int:
+        calls[job_id] += 1
+        entered.set()
+        assert go.wait(60)
+        return real(job_id)
+
+    service.worker.finisher.refine = refine  # type: ignore[method-assign]
+
+
+def test_a_job_shows_finishing_until_its_batch_pass_is_saved(services) -> None:
+    service = services()
+    calls: Counter = Counter()
+    entered, go = threading.Event(), threading.Event()
+    _block_refine(service, calls, entered, go)
+    job_id = service.submit(_uploads())
+    assert entered.wait(120), "the finishing step never started"
+    job = service.get_job(job_id)
+    assert (job.status, job.done, job.unfinished) == ("finishing", 18, 0)
+    assert service.wait_job(job_id, timeout=0.5) == "finishing"  # waiters keep waiting
+    go.set()
+    assert service.wait_job(job_id, timeout=60) == "completed"
+    docs = [service.get_document(d.id) for d in service.get_job(job_id).documents]
+    assert all(d.classifier_meta.get("stage") == "batch" for d in docs)  # the pass's answers
+    assert calls == {job_id: 1}
+
+
+def test_two_workers_on_one_database_run_the_finishing_step_once(services) -> None:
+    first, second = services(), services()
+    calls: Counter = Counter()
+    entered, go = threading.Event(), threading.Event()
+    for s in (first, second):
+        _block_refine(s, calls, entered, go)
+    job_ids = [first.submit(_uploads(2)), second.submit(_uploads(2))]
+    assert entered.wait(120)
+    go.set()
+    for job_id in job_ids:
+        assert first.wait_job(job_id, timeout=120) == "completed"
+    assert calls == dict.fromkeys(job_ids, 1)
+
+
+def test_fast_documents_cost_at_most_two_write_transactions_each(services) -> None:
+    service = services()
+    texts = eval_texts("email", 40)
+    writes = 0
+
+    def count(*_args: object) -> None:
+        nonlocal writes
+        writes += 1
+
+    event.listen(service.db.write_engine, "begin", count)
+    job_id = service.submit([Upload(p.name, p) for p in texts])
+    assert service.wait_job(job_id, timeout=120) == "completed"
+    event.remove(service.db.write_engine, "begin", count)
+    # create_job, claims in batches, outcomes in batches, the finishing step, heartbeats
+    assert writes <= 2 * len(texts), writes
+
+
+def test_the_same_job_gives_identical_answers_whatever_the_worker_count(services) -> None:
+    """Answers and scores depend on the files, taxonomy and settings, never on timing."""
+    answers = []
+    for workers, procs in ((1, 1), (6, 2)):
+        service = services(workers=workers, process_workers=procs)
+        job_id = service.submit(_uploads(4))
+        assert service.wait_job(job_id, timeout=120) == "completed"
+        docs = [service.get_document(d.id) for d in service.get_job(job_id).documents]
+        answers.append([(d.filename, d.final_category, d.confidence, d.scores) for d in docs])
+        service.stop(wait=True)
+    assert answers[0] == answers[1]

@@ -1,0 +1,64 @@
+"""Widgets more than one page uses: the taxonomy/classifier pickers and the bar chart."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from docclass.classifiers.factory import KINDS
+from docclass.settings import Settings
+from docclass.taxonomy import available_taxonomies
+from webui.format import effective_classifier, taxonomy_label
+
+
+def taxonomy_choices(settings: Settings) -> list[str]:
+    """Built-ins, saved taxonomies, and the configured one (first when it is neither)."""
+    choices = available_taxonomies(settings.data_dir)
+    if settings.taxonomy not in choices:
+        choices.insert(0, settings.taxonomy)
+    return choices
+
+
+def classifier_options(settings: Settings) -> list[str]:
+    """Classifiers an analyst can pick: ``openai`` only when a key is configured."""
+    options = [k for k in KINDS if k != "openai" or settings.openai_api_key]
+    if settings.classifier not in options:
+        options.insert(0, settings.classifier)
+    return options
+
+
+def pick_taxonomy_and_classifier(settings: Settings, *, key: str) -> tuple[str, str]:
+    """The taxonomy and classifier pickers the Classify and Batch pages share."""
+    choices = taxonomy_choices(settings)
+    kinds = classifier_options(settings)
+    left, right = st.columns(2)
+    taxonomy_spec = left.selectbox(
+        "Taxonomy",
+        choices,
+        index=choices.index(settings.taxonomy),
+        format_func=taxonomy_label,
+        key=f"{key}_taxonomy",
+        help="Saved taxonomies (Settings page) appear here too.",
+    )
+    kind = right.selectbox(
+        "Classifier",
+        kinds,
+        index=kinds.index(settings.classifier) if settings.classifier in kinds else 0,
+        format_func=lambda k: effective_classifier(settings, k),
+        key=f"{key}_classifier",
+    )
+    return str(taxonomy_spec), str(kind)
+
+
+def horizontal_bars(frame: pd.DataFrame, value: str) -> None:
+    """One bar per category, largest first, tall enough to read every label."""
+    st.bar_chart(
+        frame,
+        x="category",
+        y=value,
+        horizontal=True,
+        sort=f"-{value}",
+        height=max(160, 28 * len(frame) + 40),
+        x_label=value,
+        y_label="",
+    )
