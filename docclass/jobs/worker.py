@@ -111,7 +111,7 @@ class Worker:
         db: Database,
         uploads: UploadStore,
         *,
-        extract_fn: ExtractFn,
+        extract_fn: ExtractFn | None,
     ) -> None:
         self.settings = settings
         self.db = db
