@@ -11,6 +11,8 @@
 2. Text jobs of 1,000 and ``--big`` unique documents through ``python -m docclass classify``:
    documents per second and the peak memory of the whole process tree.
 3. ``get_job`` with its document list on the ``--big`` job.
+4. The 128 files of ``../shared/corpus`` (hostile ones included) as one job: the peak memory
+   of the whole process tree.
 """
 
 from __future__ import annotations
@@ -138,6 +140,9 @@ def main() -> None:
               "   (target <= 1.2)")  # fmt: skip
         rows, ms = get_job_ms(tmp / f"data{args.big}" / "docclass.db")
         print(f"  get_job with its {rows:,} documents: {ms:.1f} ms (median of 7; target <= 50)")
+        corpus = ours(SHARED / "corpus", tmp / "data-corpus")
+        n_corpus = sum(1 for p in (SHARED / "corpus").rglob("*") if p.is_file())
+        line(f"the corpus ({n_corpus} files)", n_corpus, corpus)
 
 
 if __name__ == "__main__":

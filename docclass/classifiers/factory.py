@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from docclass.classifiers.base import Classifier
-from docclass.classifiers.local import LocalClassifier
 from docclass.settings import Settings
 from docclass.taxonomy import Taxonomy
 
@@ -38,6 +37,8 @@ def build_classifier(
     examples: Sequence[tuple[str, str]] = (),
 ) -> Classifier:
     """A whole classifier in this process; ``examples`` are (text, category) pairs."""
+    from docclass.classifiers.local import LocalClassifier
+
     check_kind(kind, settings)
     local = LocalClassifier(taxonomy, examples)
     if not uses_llm(kind, settings):

@@ -18,6 +18,8 @@ One module per stage, in the order a file meets them:
 
 from __future__ import annotations
 
+from typing import Any
+
 from docclass.extraction.errors import (
     CorruptDocument,
     DocumentError,
@@ -27,9 +29,20 @@ from docclass.extraction.errors import (
     NoTextLayer,
     UnsupportedFormat,
 )
-from docclass.extraction.extract import extract_bytes, extract_file
-from docclass.extraction.sniffing import sniff
 from docclass.extraction.source import Extracted
+
+_READERS = {"extract_file": "extract", "extract_bytes": "extract", "sniff": "sniffing"}
+
+
+def __getattr__(name: str) -> Any:
+    """The readers (pypdfium2, pypdf, lxml, charset-normalizer) load on first use: the app
+    process only needs the error types; reader processes preload the rest."""
+    if name in _READERS:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_READERS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CorruptDocument",

@@ -84,13 +84,18 @@ class Finisher:
             return 0
         version = corrections_version(db=self.db, taxonomy_name=job.taxonomy_name)
         spec = replace(spec_of(job, self.settings, corrections_version=version), llm=False)
+        # One entry per content: copies of a file would otherwise count several times over
+        # in the batch's self-training, and cost as much again.
+        unique = list({d.sha256 or d.doc_id: d for d in docs}.values())
         task = RefineTask(
             spec=spec,
-            texts=[d.classifier_input for d in docs],
-            detectors=[d.detectors for d in docs],
+            texts=[d.classifier_input for d in unique],
+            detectors=[d.detectors for d in unique],
         )
-        timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(docs) / 1000)
-        results = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
+        timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(unique) / 1000)
+        answers = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
+        by_content = {d.sha256 or d.doc_id: a for d, a in zip(unique, answers, strict=True)}
+        results = [by_content[d.sha256 or d.doc_id] for d in docs]
         taxonomy = taxonomy_of(job)
         refined: list[documents.Refined] = []
         changed = 0

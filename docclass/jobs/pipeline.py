@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docclass.classifiers.base import Classification
-from docclass.classifiers.local import HEAD_CHARS
 from docclass.detectors import DetectorResult, counts, run_detectors
-from docclass.extraction import Extracted, extract_file
-from docclass.extraction.extract import check_sha256
+from docclass.extraction import Extracted
 from docclass.jobs.spec import JobSpec, process_database
 from docclass.review import review
 from docclass.schemas import PREVIEW_CHARS, DocumentResult
@@ -55,7 +53,7 @@ class ReadTask:
     filename: str
     limits: Limits
     spec: JobSpec
-    extract_fn: ExtractFn = extract_file
+    extract_fn: ExtractFn | None = None  # None: docclass.extraction.extract_file
     progress: ProgressTarget | None = None
     sha256: str | None = None  # a stored upload: its bytes are checked before reading
 
@@ -67,6 +65,7 @@ class Scored:
     extracted: Extracted
     detectors: list[DetectorResult]
     local: Classification | None
+    classifier_input: str  # the text a classifier reads (kept for the batch pass, corrections)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -102,13 +101,17 @@ def _ms_since(start: float) -> float:
 
 def read_and_score(task: ReadTask) -> Scored:
     """Extract, detect and (for local jobs) classify one file; runs in a reader process."""
+    from docclass.classifiers.local import HEAD_CHARS  # preloaded in reader processes
+    from docclass.extraction.extract import check_sha256, extract_file
+
     stages = _Stages(task)
     spec = task.spec
     taxonomy = spec.taxonomy
+
     t0 = time.perf_counter()
     if task.sha256:
         check_sha256(Path(task.path), task.sha256)
-    extracted = task.extract_fn(task.path, task.filename, task.limits)
+    extracted = (task.extract_fn or extract_file)(task.path, task.filename, task.limits)
     timings = {"load_ms": _ms_since(t0)}
     stages.reached(30)
     t1 = time.perf_counter()
@@ -121,7 +124,13 @@ def read_and_score(task: ReadTask) -> Scored:
         local = spec.local_classifier().classify(extracted.text, detectors, taxonomy)
         timings["classify_ms"] = _ms_since(t2)
         stages.reached(90)
-    return Scored(extracted=extracted, detectors=detectors, local=local, timings=timings)
+    return Scored(
+        extracted=extracted,
+        detectors=detectors,
+        local=local,
+        classifier_input=extracted.text[:HEAD_CHARS],
+        timings=timings,
+    )
 
 
 def decide(
@@ -174,7 +183,7 @@ def conclude(
         truncated=extracted.truncated,
         page_starts=list(extracted.page_starts or []) or None,
         text_preview=extracted.text[:PREVIEW_CHARS],
-        classifier_input=extracted.text[:HEAD_CHARS],
+        classifier_input=scored.classifier_input,
         detectors=[d.to_dict() for d in detectors],
         detector_counts=counts(detectors),
         final_category=final.final_category,

@@ -20,7 +20,8 @@ import pebble
 
 # Numerical libraries must not start a thread per core in every reader process.
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-PRELOAD = ["docclass.jobs.pipeline"]
+# What reader processes import once, in the forkserver, before any of them is forked.
+PRELOAD = ["docclass.jobs.pipeline", "docclass.extraction.extract", "docclass.classifiers.local"]
 # A reader process is replaced after this many documents (fragmented heaps do not shrink).
 MAX_TASKS = 500
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from docclass import export as exports
 from docclass.classifiers.factory import check_kind, uses_llm, uses_local
-from docclass.extraction import extract_file
 from docclass.jobs.errors import describe_error
 from docclass.jobs.pipeline import ExtractFn, ReadTask, Scored, conclude, read_and_score
 from docclass.jobs.spec import JobSpec, taxonomy_of
@@ -33,7 +32,7 @@ class Service:
         self,
         settings: Settings | None = None,
         *,
-        extract_fn: ExtractFn = extract_file,
+        extract_fn: ExtractFn | None = None,
         start: bool = True,
     ) -> None:
         self.settings = settings or load_settings()

@@ -11,15 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docclass.classifiers.examples import folder_examples
 from docclass.classifiers.factory import uses_llm, uses_local
-from docclass.classifiers.local import LocalClassifier
 from docclass.settings import Settings
 from docclass.store.corrections import correction_examples
 from docclass.store.db import Database
 from docclass.store.tables import Job
 from docclass.taxonomy import Taxonomy, parse_taxonomy
+
+if TYPE_CHECKING:  # heavy (numpy, scipy): imported where a classifier is built
+    from docclass.classifiers.local import LocalClassifier
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class JobSpec:
         return _taxonomy(self.taxonomy_toml, self.taxonomy_name, self.taxonomy_base_dir)
 
     def local_classifier(self) -> LocalClassifier:
+        """This process's classifier for the job (reader processes only)."""
         return _local_classifier(
             self.taxonomy_toml,
             self.taxonomy_name,
@@ -59,6 +62,8 @@ def _taxonomy(toml: str, name: str, base_dir: str | None) -> Taxonomy:
 def _local_classifier(
     toml: str, name: str, base_dir: str | None, corrections_version: int, database_url: str
 ) -> LocalClassifier:
+    from docclass.classifiers.local import LocalClassifier
+
     taxonomy = _taxonomy(toml, name, base_dir)
     examples = _folder_examples(toml, name, base_dir)
     if corrections_version:
@@ -69,6 +74,8 @@ def _local_classifier(
 
 @lru_cache(maxsize=8)
 def _folder_examples(toml: str, name: str, base_dir: str | None) -> list[tuple[str, str]]:
+    from docclass.classifiers.examples import folder_examples
+
     return folder_examples(_taxonomy(toml, name, base_dir))
 
 

@@ -111,7 +111,7 @@ class Worker:
         db: Database,
         uploads: UploadStore,
         *,
-        extract_fn: ExtractFn,
+        extract_fn: ExtractFn | None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -124,7 +124,8 @@ class Worker:
         self.finisher = Finisher(settings, db, self.pool, self.id)
         self._cond = threading.Condition()
         self._claim_lock = threading.Lock()
-        self._inflight = 0
+        self._inflight = 0  # claimed and not yet saved
+        self._waiting = 0  # of those, copies waiting for another copy's read (no slot used)
         self._kicked = True
         self._closed = False
         self._draining = False  # stop(wait=True): in-flight documents are finished first
@@ -216,9 +217,9 @@ class Worker:
 
     def _dispatch_once(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._closed or self._inflight < self.capacity)
+            self._cond.wait_for(lambda: self._closed or self._busy() < self.capacity)
             self._kicked = False
-            free = self.capacity - self._inflight
+            free = self.capacity - self._busy()
         with self._claim_lock:
             if self._closed:
                 return
@@ -261,8 +262,10 @@ class Worker:
             if not claimed.sha256 or not path.is_file():
                 raise FileNotFoundError("the uploaded file is missing from the uploads folder")
             known = self._duplicates.join((claimed.sha256, spec), claimed)
-            if known is False:
-                return  # a copy of this content is being read: it waits for that answer
+            if known is False:  # a copy of this content is being read: wait for its answer
+                with self._cond:
+                    self._waiting += 1
+                return
             if isinstance(known, DocumentResult):
                 self._reads.put(q.Outcome(claimed.doc_id, claimed.job_id, known))
                 return
@@ -279,7 +282,10 @@ class Worker:
         except Exception as exc:
             failed = DocumentResult(error=describe_error(exc))
             self._reads.put(q.Outcome(claimed.doc_id, claimed.job_id, failed))
-            for copy, answer in self._duplicates.settle(claimed.doc_id, failed):
+            copies = self._duplicates.settle(claimed.doc_id, failed)
+            with self._cond:
+                self._waiting -= len(copies)
+            for copy, answer in copies:
                 self._reads.put(q.Outcome(copy.doc_id, copy.job_id, answer or failed))
             return
         future.add_done_callback(lambda f: self._reads.put(_Read(claimed, spec, f)))
@@ -393,11 +399,19 @@ class Worker:
                 self._inflight -= len(outcomes) + dropped
                 self._cond.notify_all()
 
+    def _busy(self) -> int:
+        """Documents using a slot: claimed, minus copies waiting for another copy's read
+        (at most as many again as the slots, so a batch of copies cannot claim the queue)."""
+        return self._inflight - min(self._waiting, self.capacity)
+
     def _copies_of(self, doc_id: str, result: DocumentResult | None) -> list[q.Outcome]:
         """Outcomes of the copies that waited for ``doc_id``; without a result they are read
         by themselves (the first copy was handed back, e.g. its job was cancelled)."""
         out = []
-        for claimed, answer in self._duplicates.settle(doc_id, result):
+        copies = self._duplicates.settle(doc_id, result)
+        with self._cond:
+            self._waiting -= len(copies)
+        for claimed, answer in copies:
             if answer is None:
                 self._start_read(claimed)
             else:

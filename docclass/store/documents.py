@@ -46,6 +46,7 @@ class Refinable:
     """A completed document as the finishing step's batch pass reads it."""
 
     doc_id: str
+    sha256: str
     classifier_input: str
     detectors: list[dict[str, Any]]
     final_category: str | None
@@ -61,6 +62,7 @@ def refinable_documents(
         rows = s.exec(
             select(
                 Document.id,
+                Document.sha256,
                 Document.classifier_input,
                 Document.detectors,
                 Document.final_category,
@@ -78,11 +80,12 @@ def refinable_documents(
     return [
         Refinable(
             doc_id=r[0],
-            classifier_input=r[1] or "",
-            detectors=r[2] or [],
-            final_category=r[3],
-            confidence=r[4],
-            classifier_meta=r[5] or {},
+            sha256=r[1],
+            classifier_input=r[2] or "",
+            detectors=r[3] or [],
+            final_category=r[4],
+            confidence=r[5],
+            classifier_meta=r[6] or {},
         )
         for r in rows
     ]
