@@ -23,6 +23,7 @@ from docclass.jobs.pipeline import detector_results
 from docclass.jobs.processes import ReaderPool
 from docclass.jobs.spec import JobSpec, spec_of, taxonomy_of
 from docclass.review import review
+from docclass.schemas import Verdict
 from docclass.settings import Settings
 from docclass.store import documents, queue
 from docclass.store.corrections import corrections_version
@@ -97,7 +98,7 @@ class Finisher:
         by_content = {d.sha256 or d.doc_id: a for d, a in zip(unique, answers, strict=True)}
         results = [by_content[d.sha256 or d.doc_id] for d in docs]
         taxonomy = taxonomy_of(job)
-        refined: list[documents.Refined] = []
+        refined: list[tuple[str, Verdict]] = []
         changed = 0
         for doc, result in zip(docs, results, strict=True):
             single = {"category": doc.final_category, "confidence": doc.confidence}
@@ -110,18 +111,6 @@ class Finisher:
                 taxonomy,
                 review_threshold=self.settings.review_threshold,
             )
-            final = checked.classification
-            refined.append(
-                documents.Refined(
-                    doc_id=doc.doc_id,
-                    final_category=final.final_category,
-                    confidence=float(final.confidence),
-                    scores={k: float(v) for k, v in final.scores.items()},
-                    rationale=final.rationale,
-                    classifier_meta=final.meta,
-                    needs_review=checked.needs_review,
-                    review_reason=checked.reason,
-                )
-            )
+            refined.append((doc.doc_id, checked.verdict()))
         documents.save_refined(db=self.db, refined=refined)
         return changed

@@ -84,19 +84,8 @@ def create_job(
 
 
 def _out(job: Job, counts: JobCounts, documents: list[DocumentRow] | None = None) -> JobOut:
-    return JobOut(
-        job_id=job.id,
-        status=job.status,
-        taxonomy_name=job.taxonomy_name,
-        classifier=job.classifier,
-        total_files=job.total_files,
-        error=job.error,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        finished_at=job.finished_at,
-        documents=documents or [],
-        **counts.model_dump(),
-    )
+    facts = job.model_dump(include=set(JobOut.model_fields))
+    return JobOut(**facts, **counts.model_dump(), job_id=job.id, documents=documents or [])
 
 
 ROW_COLUMNS = tuple(DocumentRow.model_fields)
