@@ -54,9 +54,7 @@ class Refinable:
     classifier_meta: dict[str, Any]
 
 
-def refinable_documents(
-    *, db: Database, job_id: str, classifier: str, limit: int
-) -> list[Refinable]:
+def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[Refinable]:
     """Completed documents of a job that one classifier decided, in upload order."""
     with db.read() as s:
         rows = s.exec(
@@ -75,7 +73,6 @@ def refinable_documents(
                 Document.classifier == classifier,
             )
             .order_by(col(Document.position))
-            .limit(limit)
         ).all()
     return [
         Refinable(
