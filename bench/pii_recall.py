@@ -1,6 +1,6 @@
 """Recall of PII masking on generated spellings, and precision on the 240 dev documents.
 
-Recall: for each type (email, phone, payment card, SSN, IBAN) ``--n`` variants (default 60,
+Recall: for each type (email, phone, payment card, SSN, IBAN) ``--n`` variants (default 120,
 seeded) are drawn across spelling families: separators (spaces, no-break and thin spaces,
 dashes, dots, none), Unicode dashes and digits, letter case, labels ("SSN", "Tel:"),
 international formats, non-ASCII addresses. Each value is valid (Luhn, mod-97, SSN rules)
@@ -18,7 +18,9 @@ number or a date (the false positives to avoid). Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import io
 import random
 import re
 import subprocess
@@ -253,6 +255,24 @@ IBAN: dict[str, Family] = {
     "'IBAN: ' + compact": _iban("", label="IBAN: "),
 }
 
+# Spellings deliberately left unmatched (each would flag ordinary numbers or words too);
+# their recall is printed for the record and not counted in the target.
+GAPS: dict[str, dict[str, Family]] = {
+    "email": {
+        "'jane (at) example (dot) com'": lambda r: (
+            "",
+            f"jane{r.randint(1, 99)} (at) example (dot) com",
+        )
+    },
+    "phone": {
+        "10 digits, no label": _phone(lambda r: "{}{}{}".format(*_us(r))),
+        "555 8675309": _phone(lambda r: "{} {}{}".format(*_us(r))),
+    },
+    "payment_card": {"slashes": _card("/")},
+    "ssn": {"9 digits, no label": _ssn("")},
+    "iban": {"dots": _iban(".")},
+}
+
 FAMILIES: dict[str, dict[str, Family]] = {
     "email": EMAIL,
     "phone": PHONE,
@@ -272,11 +292,13 @@ CARRIERS = [
 ]
 
 
-def recall(n: int, seed: int) -> dict[str, float]:
+def recall(
+    n: int, seed: int, families_by_type: dict[str, dict[str, Family]] = FAMILIES
+) -> dict[str, float]:
     """Plant ``n`` variants per type; print recall per type and the misses."""
     rng = random.Random(seed)
     scores: dict[str, float] = {}
-    for kind, families in FAMILIES.items():
+    for kind, families in families_by_type.items():
         names = sorted(families)
         found = 0
         misses: list[str] = []
@@ -373,13 +395,20 @@ def precision(rev: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=60, help="variants per type (default 60)")
+    parser.add_argument("--n", type=int, default=120, help="variants per type (default 120)")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
     args = parser.parse_args()
     scores = recall(args.n, args.seed)
     worst = min(scores, key=scores.__getitem__)
     print(f"lowest recall: {worst} {100 * scores[worst]:.1f}% (target >= 98%)")
+    print("\nleft unmatched on purpose (not in the target; misses not listed):")
+    with contextlib.redirect_stdout(io.StringIO()) as quiet:
+        gaps = recall(max(10, args.n // 6), args.seed, GAPS)
+    for line in quiet.getvalue().splitlines():
+        if not line.startswith("    "):
+            print("  " + line)
+    assert set(gaps) == set(GAPS)
     precision(args.baseline)
 
 

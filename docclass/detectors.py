@@ -323,11 +323,11 @@ def iban_ok(iban: str) -> bool:
 
 # --- detectors -------------------------------------------------------------------------
 
-# Each pattern here opens with a plain character class and checks what comes before it with
+# The number patterns open with a plain character class and check what comes before it with
 # lookbehinds placed after that class: Python's re then jumps from candidate to candidate in
-# C (a leading lookahead would make it try every position). The personal-data patterns run
-# on the ASCII view, where [0-9] is every digit. Every repeat is capped: BoundedPattern
-# refuses a pattern that could reach further.
+# C (a leading lookahead, as money and dates still have, makes it try every position). The
+# personal-data patterns run on the ASCII view, where [0-9] is every digit. Every repeat is
+# capped: BoundedPattern refuses a pattern that could reach further.
 _WORD = r"\w\u0300-\u036f"  # word characters and combining accents (decomposed "é")
 _EMAIL = BoundedPattern(
     rf"(?<![{_WORD}.%+-])[{_WORD}.%+-]{{1,64}}@(?:[{_WORD}-]{{1,63}}\.){{1,8}}"
