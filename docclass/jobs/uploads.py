@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import BinaryIO
 from docclass.store.jobs import NewDocument
 
 CHUNK = 1024 * 1024
+STALE_INCOMING_S = 3600
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,16 @@ class UploadStore:
         self.folder = folder
         self.max_file_bytes = max_file_bytes
         folder.mkdir(parents=True, exist_ok=True)
+        self._sweep_incoming()
+
+    def _sweep_incoming(self) -> None:
+        """Remove temporary files an interrupted upload left (older than STALE_INCOMING_S:
+        another process may be spooling into the same folder right now)."""
+        cutoff = time.time() - STALE_INCOMING_S
+        for tmp in self.folder.glob(".incoming-*"):
+            with contextlib.suppress(OSError):
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
 
     def path(self, sha256: str) -> Path:
         return self.folder / sha256

@@ -16,12 +16,48 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, SQLModel, create_engine
 
 from docclass.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 BUSY_TIMEOUT_MS = 30_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(ValueError):
+    """The database cannot be used as it is; the message names the file and what to do."""
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a database file that is empty or not SQLite, instead of starting afresh in it
+    (an empty store would silently hide every job) or failing later with a traceback."""
+    if not path.exists():
+        return
+    size = path.stat().st_size
+    if size == 0:
+        raise StoreError(
+            f"the database file {path} is empty (0 bytes): it was truncated. Restore it from a "
+            "backup, or move it away to start with an empty store"
+        )
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if not header.startswith(SQLITE_HEADER):
+        raise StoreError(
+            f"the database file {path} is not a SQLite database (damaged or another file). "
+            "Restore it from a backup, or move it away to start with an empty store"
+        )
+    # The header records the page size (bytes 16-17, 1 meaning 65,536) and the page count
+    # (bytes 28-31): a file shorter than that lost its end.
+    page_size = int.from_bytes(header[16:18], "big") or 1
+    page_size = 65_536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if len(header) == 100 and size < pages * page_size:
+        raise StoreError(
+            f"the database file {path} is cut short ({size:,} of {pages * page_size:,} bytes): "
+            "it is damaged. Restore it from a backup, or move it away to start with an empty store"
+        )
 
 
 def new_id() -> str:
@@ -60,13 +96,26 @@ class Database:
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                file = Path(path).expanduser()
+                file.parent.mkdir(parents=True, exist_ok=True)
+                _check_sqlite_file(file)
             self.read_engine = _sqlite_engine(url, immediate=False)
             self.write_engine = _sqlite_engine(url, immediate=True)
         else:
             self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=True)
         if create:
-            SQLModel.metadata.create_all(self.write_engine)
+            try:
+                SQLModel.metadata.create_all(self.write_engine)
+            except DatabaseError as exc:  # e.g. "database disk image is malformed"
+                raise StoreError(
+                    f"the database {self.safe_url} cannot be read ({exc.orig}): it is damaged. "
+                    "Restore it from a backup, or move it away to start with an empty store"
+                ) from exc
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
