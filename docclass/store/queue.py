@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, delete, select, update
 
 from docclass.schemas import (
@@ -117,39 +117,56 @@ def _begin_finishing(s: Session, job_id: str, owner: str, now: datetime) -> bool
     return won > 0
 
 
+def _save_statement():
+    """One UPDATE for every outcome of a batch (executemany): owner-checked, typed columns."""
+    table = Document.__table__  # type: ignore[attr-defined]
+    columns = [*DocumentResult.model_fields, "status", "progress", "updated_at", "finished_at"]
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.status == DocStatus.processing,
+            table.c.owner == bindparam("b_owner"),
+        )
+        .values({c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns})
+    )
+
+
+_SAVE = _save_statement()
+
+
 def save_outcomes(
     *, db: Database, owner: str, outcomes: Sequence[Outcome]
-) -> tuple[list[str], list[str]]:
+) -> tuple[int, list[str]]:
     """Write final results in one transaction; the one place a document's outcome is saved.
 
-    Returns the ids of the documents written (others were cancelled, deleted or requeued
+    Returns how many documents were written (others were cancelled, deleted or requeued
     meanwhile) and the jobs whose finishing step this owner won with these writes.
     """
+    if not outcomes:
+        return 0, []
     now = utcnow()
-    saved: list[str] = []
+    rows = []
+    for outcome in outcomes:
+        values = {f"v_{k}": v for k, v in outcome.result.model_dump().items()}
+        failed = outcome.result.error is not None
+        values.update(
+            b_id=outcome.doc_id,
+            b_owner=owner,
+            v_status=DocStatus.failed if failed else DocStatus.completed,
+            v_progress=100,
+            v_updated_at=now,
+            v_finished_at=now,
+        )
+        rows.append(values)
     won: list[str] = []
     with db.write() as s:
-        for outcome in outcomes:
-            values = outcome.result.model_dump()
-            failed = outcome.result.error is not None
-            changed = s.exec(
-                update(Document)
-                .where(_owned(outcome.doc_id, owner))
-                .values(
-                    **values,
-                    status=DocStatus.failed if failed else DocStatus.completed,
-                    progress=100,
-                    updated_at=now,
-                    finished_at=now,
-                )
-            ).rowcount  # type: ignore[attr-defined]
-            if changed:
-                saved.append(outcome.doc_id)
+        saved = s.connection().execute(_SAVE, rows).rowcount
         if saved:
             s.exec(
                 update(Worker)
                 .where(col(Worker.id) == owner)
-                .values(documents_done=Worker.documents_done + len(saved))
+                .values(documents_done=Worker.documents_done + saved)
             )
         for job_id in dict.fromkeys(o.job_id for o in outcomes):
             s.exec(update(Job).where(col(Job.id) == job_id).values(updated_at=now))
