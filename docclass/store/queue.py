@@ -151,7 +151,9 @@ def save_outcomes(
                 .where(col(Worker.id) == owner)
                 .values(documents_done=Worker.documents_done + len(saved))
             )
-        for job_id in dict.fromkeys(o.job_id for o in outcomes):
+        # Jobs in one order for every saver: two savers spanning the same jobs on PostgreSQL
+        # must not each lock one job row and wait for the other's.
+        for job_id in sorted({o.job_id for o in outcomes}):
             s.exec(update(Job).where(col(Job.id) == job_id).values(updated_at=now))
             if _begin_finishing(s, job_id, owner, now):
                 won.append(job_id)
