@@ -11,13 +11,15 @@ test gets a fresh database on one real server started for the session (``tests/p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from docclass.jobs.pipeline import ExtractFn
 from docclass.jobs.service import Service
 from docclass.store.db import Database
-from tests.harness import make_service
+from tests.harness import settings_for
 from tests.paths import CORPUS, EVAL, SHARED
 from tests.pg import BACKENDS, PostgresServer
 
@@ -98,8 +100,14 @@ def services(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Servic
     """Make services on this test's data folder and database; each is stopped at the end."""
     made: list[Service] = []
 
-    def make(**overrides: object) -> Service:
-        service = make_service(tmp_path, **{"database_url": database_url, **overrides})
+    def make(
+        extract_fn: ExtractFn | None = None, *, start: bool = True, **overrides: object
+    ) -> Service:
+        settings = replace(settings_for(tmp_path, **overrides), database_url=database_url)
+        if extract_fn is None:
+            service = Service(settings, start=start)
+        else:
+            service = Service(settings, extract_fn=extract_fn, start=start)
         made.append(service)
         return service
 
@@ -110,7 +118,7 @@ def services(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Servic
 
 @pytest.fixture
 def service(services: Callable[..., Service]) -> Service:
-    """A started service: SQLite file, local classifier, two reader processes."""
+    """A started service: this test's database, local classifier, two reader processes."""
     return services()
 
 

@@ -47,12 +47,13 @@ def put(*, db: Database, sha256: str, path: Path) -> bool:
             if not data and seq > 0:
                 break
             # Two apps taking the same file at once: the first one's chunks stand.
-            result = s.execute(
+            result = s.connection().execute(
                 insert(UploadChunk)
                 .values(sha256=sha256, seq=seq, data=data)
                 .on_conflict_do_nothing()
+                .returning(UploadChunk.seq)
             )
-            written += result.rowcount  # type: ignore[attr-defined]
+            written += len(result.all())
             seq += 1
             if len(data) < CHUNK_BYTES:
                 break
