@@ -21,17 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, inspect
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from docclass.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:  # Alembic is imported only where a schema is checked or changed
+    from alembic.config import Config
 
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -96,6 +95,8 @@ def _server_engine(url: str) -> Engine:
 @lru_cache(maxsize=1)
 def head_revision() -> str:
     """The newest migration (read once per process)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert head is not None
     return head
@@ -103,6 +104,8 @@ def head_revision() -> str:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration for our migrations, on ``connection`` when given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -111,8 +114,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema's revision; None for a database without a version table."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> None:
@@ -123,13 +129,17 @@ def migrate(engine: Engine) -> None:
     existed has no version table: it is stamped with the revision its tables equal, then
     upgraded like any other.
     """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with engine.begin() as conn:  # SQLite's write engine: BEGIN IMMEDIATE
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-        if MigrationContext.configure(conn).get_current_revision() == head_revision():
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head_revision():
             return
         config = alembic_config(conn)
-        if MigrationContext.configure(conn).get_current_revision() is None:
+        if current is None:
             existing = set(inspect(conn).get_table_names())
             for table, revision in UNVERSIONED:
                 if table in existing:
