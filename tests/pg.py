@@ -3,8 +3,8 @@ folder, on a free port of 127.0.0.1, as an unprivileged user (``initdb`` refuses
 
 It must start: a machine without PostgreSQL fails the tests that need it, with the server's
 own log in the error, instead of skipping them (``.ci/run`` installs the package).
-Durability is switched off (``fsync``, ``full_page_writes``): the server lives for one test
-session, and each test gets a fresh database of its own.
+Durability is switched off (``fsync``, ``full_page_writes``) unless asked for: the server
+lives for one test session, and each test gets a fresh database of its own.
 """
 
 from __future__ import annotations
@@ -27,13 +27,12 @@ SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
     "max_connections": "300",
     "shared_buffers": "64MB",
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
     "log_min_messages": "warning",
     # Not UTC, as on many real servers: the app must set its sessions' zone itself.
     "timezone": "'Pacific/Auckland'",
 }
+# A test server lives for one session: durability only costs time there (not in benchmarks).
+NOT_DURABLE = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
 # The engines the job store runs on; tests that hold on both are parametrised over these.
@@ -77,8 +76,9 @@ def _free_port() -> int:
 class PostgresServer:
     """One server for a test session; ``create_database`` gives each test its own."""
 
-    def __init__(self, root: Path, bindir: Path, user: str | None) -> None:
+    def __init__(self, root: Path, bindir: Path, user: str | None, durable: bool) -> None:
         self.root = root
+        self.durable = durable
         self.bindir = bindir
         self.user = user  # the system user running the server (None: the current one)
         self.data = root / "data"
@@ -87,13 +87,14 @@ class PostgresServer:
         self._templated = False
 
     @classmethod
-    def start_new(cls) -> PostgresServer:
+    def start_new(cls, *, durable: bool = False) -> PostgresServer:
+        """A new server in a new temporary folder; ``durable`` keeps fsync (benchmarks)."""
         bindir = find_bindir()
         user = None
         if os.geteuid() == 0:
             user = _unprivileged_user()
         root = Path(tempfile.mkdtemp(prefix="docclass-pg-"))
-        server = cls(root, bindir, user)
+        server = cls(root, bindir, user, durable)
         try:
             server._init()
             server._start()
@@ -131,7 +132,8 @@ class PostgresServer:
             "--no-sync",
         )
         with open(self.data / "postgresql.conf", "a") as conf:
-            for key, value in SERVER_SETTINGS.items():
+            settings = SERVER_SETTINGS if self.durable else {**SERVER_SETTINGS, **NOT_DURABLE}
+            for key, value in settings.items():
                 conf.write(f"{key} = {value}\n")
             # The socket in our own folder: /var/run/postgresql may not exist or be writable.
             conf.write(f"unix_socket_directories = '{self.root}'\n")

@@ -32,6 +32,10 @@ def run() -> None:
     if connection is not None:
         _run(connection)
         return
+    if context.config.config_file_name:  # the alembic command: its logging from alembic.ini
+        from logging.config import fileConfig
+
+        fileConfig(context.config.config_file_name)
     from docclass.settings import load_settings
     from docclass.store.db import Database, normalise_url
 
