@@ -152,19 +152,23 @@ def job_statuses(*, db: Database, job_ids: Sequence[str]) -> dict[str, str]:
 
 
 def cancel_job(*, db: Database, job_id: str) -> bool:
-    """Pending documents become cancelled and the job ends cancelled; running ones finish."""
+    """Pending documents become cancelled and the job ends cancelled; running ones finish.
+
+    Documents first, then the job: the order a claim locks rows in, so that on PostgreSQL a
+    cancel and a claim of the same job never wait for each other's locks.
+    """
     now = utcnow()
     with db.write() as s:
-        changed = s.exec(
-            update(Job)
-            .where(col(Job.id) == job_id, col(Job.status).in_(CLAIMABLE_JOB))
-            .values(status=JobStatus.cancelled, updated_at=now, finished_at=now)
-        ).rowcount  # type: ignore[attr-defined]
         s.exec(
             update(Document)
             .where(col(Document.job_id) == job_id, col(Document.status) == DocStatus.pending)
             .values(status=DocStatus.cancelled, updated_at=now, finished_at=now)
         )
+        changed = s.exec(
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.status).in_(CLAIMABLE_JOB))
+            .values(status=JobStatus.cancelled, updated_at=now, finished_at=now)
+        ).rowcount  # type: ignore[attr-defined]
     return changed > 0
 
 
