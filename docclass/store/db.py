@@ -47,12 +47,31 @@ class StoreError(ValueError):
     """The database cannot be used as it is; the message names the file and what to do."""
 
 
+@contextmanager
+def _file_lock(file: Path | None) -> Iterator[None]:
+    """An exclusive lock beside a SQLite file while it is checked and migrated."""
+    if file is None:
+        yield
+        return
+    import fcntl
+
+    with open(file.with_name(file.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _check_sqlite_file(path: Path) -> None:
     """Refuse a database file that is empty or not SQLite, instead of starting afresh in it
     (an empty store would silently hide every job) or failing later with a traceback."""
     if not path.exists():
         return
     size = path.stat().st_size
+    wal = path.with_name(path.name + "-wal")
+    if size == 0 and wal.exists() and wal.stat().st_size > 0:
+        return  # a new store in WAL mode: everything is still in the log
     if size == 0:
         raise StoreError(
             f"the database file {path} is empty (0 bytes): it was truncated. Restore it from a "
@@ -190,25 +209,32 @@ class Database:
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        path = self.url.split("///", 1)[-1] if self.is_sqlite else ""
+        file = Path(path).expanduser() if path and path != ":memory:" else None
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         if self.is_sqlite:
-            path = self.url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                file = Path(path).expanduser()
-                file.parent.mkdir(parents=True, exist_ok=True)
-                _check_sqlite_file(file)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
             self.write_engine = _sqlite_engine(self.url, immediate=True)
         else:
             self.read_engine = self.write_engine = _server_engine(self.url)
-        if create:
-            try:
-                if current_revision(self.read_engine) != head_revision():
-                    migrate(self.write_engine)
-            except DatabaseError as exc:  # e.g. "database disk image is malformed"
-                raise StoreError(
-                    f"the database {self.safe_url} cannot be read ({exc.orig}): it is damaged. "
-                    "Restore it from a backup, or move it away to start with an empty store"
-                ) from exc
+        # Processes opening one SQLite file together take turns: the first creates it, the
+        # others find a whole store, never the empty file SQLite starts from.
+        with _file_lock(file):
+            if file is not None:
+                _check_sqlite_file(file)
+            if create:
+                self._upgrade()
+
+    def _upgrade(self) -> None:
+        try:
+            if current_revision(self.read_engine) != head_revision():
+                migrate(self.write_engine)
+        except DatabaseError as exc:  # e.g. "database disk image is malformed"
+            raise StoreError(
+                f"the database {self.safe_url} cannot be read ({exc.orig}): it is damaged. "
+                "Restore it from a backup, or move it away to start with an empty store"
+            ) from exc
 
     @property
     def safe_url(self) -> str:
