@@ -59,7 +59,7 @@ def _progress(service: Service, job_id: str, total: int, quiet: bool) -> str:
             bar.update(job.done - bar.n)
             if job.status not in ACTIVE_JOB:
                 return job.status
-            time.sleep(0.1)
+            time.sleep(0.2)
 
 
 def cmd_classify(args: argparse.Namespace) -> int:

@@ -3,13 +3,17 @@
 The same PII detectors that count hits for the runner find what to hide, so "what we flag"
 and "what we never send" cannot drift apart. Placeholders keep the document's shape for the
 LLM (``[EMAIL_1]`` wrote to ``[EMAIL_2]``) without the values themselves.
+
+The detectors match an ASCII view of the text (Unicode spaces, dashes and digits spelled in
+ASCII, one character for one: :func:`docclass.detectors.pii_view`), so a card number
+grouped with no-break spaces or an SSN with en dashes is hidden like its ASCII spelling, and
+the spans they return are spans of the original text. Bounded patterns keep this linear in
+the text's length (it runs in the main process, on every text sent to the LLM).
 """
 
 from __future__ import annotations
 
-import re
-
-from docclass.detectors import DETECTORS, PII_DETECTORS
+from docclass.detectors import DETECTORS, PII_DETECTORS, BoundedPattern, pii_view
 
 # Placeholder label per PII detector; the order of PII_DETECTORS decides ties.
 LABELS: dict[str, str] = {
@@ -20,14 +24,20 @@ LABELS: dict[str, str] = {
     "ssn": "SSN",
 }
 
-_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|SSN)_\d+\]")
+_PLACEHOLDER = BoundedPattern(r"\[(?:EMAIL|PHONE|CARD|IBAN|SSN)_[0-9]{1,7}\]")
 
 
 def _identity(kind: str, value: str) -> str:
-    """Normalise a hit so that one value written two ways gets one placeholder."""
+    """Normalise a hit so that one value written two ways gets one placeholder.
+
+    Numbers keep only their digits: a hit may include its label ("SSN: 123456789").
+    """
+    value = pii_view(value)
     if kind == "email":
         return value.lower()
-    return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+    if kind in ("phone", "payment_card", "ssn"):
+        return "".join(ch for ch in value if ch.isdigit())
+    return "".join(ch for ch in value if ch.isalnum()).upper()
 
 
 def find_pii(text: str) -> list[tuple[int, int, str]]:
@@ -42,9 +52,13 @@ def find_pii(text: str) -> list[tuple[int, int, str]]:
             if span.end > span.start:
                 hits.append((span.start, span.end, rank, kind))
     hits.sort(key=lambda h: (-(h[1] - h[0]), h[2], h[0]))
+    # Characters already given to a hit: checking a hit costs its length, not the number of
+    # hits chosen so far (a text of 30,000 addresses would otherwise be quadratic).
+    taken = bytearray(len(text))
     chosen: list[tuple[int, int, str]] = []
     for start, end, _rank, kind in hits:
-        if all(end <= s or start >= e for s, e, _ in chosen):
+        if taken.find(1, start, end) < 0:
+            taken[start:end] = b"\x01" * (end - start)
             chosen.append((start, end, kind))
     chosen.sort()
     return chosen

@@ -14,6 +14,7 @@ from typing import Any
 
 from docclass.classifiers.base import Classification
 from docclass.detectors import DETECTORS, DetectorResult
+from docclass.schemas import Verdict
 from docclass.taxonomy import Taxonomy
 
 EVIDENCE_PER_DETECTOR = 5
@@ -29,6 +30,20 @@ class Review:
     @property
     def reason(self) -> str | None:
         return "; ".join(self.reasons) or None
+
+    def verdict(self) -> Verdict:
+        """The reviewed answer in the shape the store keeps."""
+        final = self.classification
+        return Verdict(
+            final_category=final.final_category,
+            confidence=float(final.confidence),
+            scores={k: float(v) for k, v in final.scores.items()},
+            rationale=final.rationale,
+            classifier=final.classifier,
+            classifier_meta=final.meta or {},
+            needs_review=self.needs_review,
+            review_reason=self.reason,
+        )
 
 
 def detector_floor(

@@ -58,7 +58,21 @@ def _json(**kwargs: Any) -> Any:
 # --- one document's result ----------------------------------------------------------------
 
 
-class DocumentResult(SQLModel):
+class Verdict(SQLModel):
+    """A document's answer after review: what the job's finishing step may rewrite."""
+
+    final_category: str | None = None
+    confidence: float | None = None
+    scores: dict[str, float] | None = _json(default=None)
+    rationale: str | None = None
+    classifier: str | None = None
+    classifier_meta: dict[str, Any] | None = _json(default=None)
+    # Reviewing: floors, low confidence, local/LLM disagreement.
+    needs_review: bool = False
+    review_reason: str | None = None
+
+
+class DocumentResult(Verdict):
     """Everything the pipeline learns about one document; ``error`` set means it failed."""
 
     error: str | None = None
@@ -76,16 +90,7 @@ class DocumentResult(SQLModel):
     # Detecting
     detectors: list[dict[str, Any]] | None = _json(default=None)
     detector_counts: dict[str, int] | None = _json(default=None)
-    # Classifying
-    final_category: str | None = None
-    confidence: float | None = None
-    scores: dict[str, float] | None = _json(default=None)
-    rationale: str | None = None
-    classifier: str | None = None
-    classifier_meta: dict[str, Any] | None = _json(default=None)
-    # Reviewing: floors, low confidence, local/LLM disagreement; cited evidence with pages.
-    needs_review: bool = False
-    review_reason: str | None = None
+    # Cited evidence: masked detector hits with their pages.
     evidence: list[dict[str, Any]] | None = _json(default=None)
     timings: dict[str, float] | None = _json(default=None)
 

@@ -68,6 +68,11 @@ class Settings:
     poll_s: float = 1.0
     heartbeat_s: float = 5.0
     lease_s: float = 30.0
+    # The LLM: ``openai_timeout_s`` bounds one call in total (connect to last byte); the
+    # document deadline bounds all its calls, retries and rate-limit waits; an answer is
+    # read up to the size cap and refused beyond it.
+    openai_doc_deadline_s: float = 120.0
+    openai_max_response_kb: int = 1024
     # Never printed or stored: repr=False keeps it out of logs and tracebacks.
     openai_api_key: str | None = field(default=None, repr=False)
 
@@ -103,6 +108,8 @@ def load_settings(**overrides: object) -> Settings:
         "openai_base_url": os.environ.get("OPENAI_BASE_URL") or None,
         "openai_model": _env("DOCCLASS_OPENAI_MODEL", "gpt-4o-mini"),
         "openai_timeout_s": _env_float("DOCCLASS_OPENAI_TIMEOUT", 30.0),
+        "openai_doc_deadline_s": _env_float("DOCCLASS_OPENAI_DOC_DEADLINE", 120.0),
+        "openai_max_response_kb": _env_int("DOCCLASS_OPENAI_MAX_RESPONSE_KB", 1024),
         "openai_max_retries": _env_int("DOCCLASS_OPENAI_MAX_RETRIES", 4),
         "openai_rpm": _env_int("DOCCLASS_OPENAI_RPM", 60),
         "openai_tpm": _env_int("DOCCLASS_OPENAI_TPM", 200_000),

@@ -10,6 +10,9 @@ when the script is empty the server answers ``ok``.
 
 from __future__ import annotations
 
+import functools
+import gzip
+import io
 import json
 import threading
 import time
@@ -21,7 +24,10 @@ from typing import Any
 
 import pytest
 
-KINDS = ("ok", "429", "500", "slow", "malformed", "outside", "plain", "401", "garbage")
+KINDS = (
+    "ok", "429", "500", "slow", "malformed", "outside", "plain", "401", "garbage",
+    "drip", "drip_headers", "huge", "huge_declared", "gzip_bomb",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,13 @@ class Behaviour:
     enum; ``plain``: plain text (a model obeying "output plain text"); ``401`` with ``message``;
     ``garbage``: a 200 whose body is not a chat completion (a proxy's HTML error page).
     ``reason`` overrides the answer's reason text.
+
+    Hostile endpoints: ``drip`` sends the headers, then a valid answer one byte every
+    ``delay_s``; ``drip_headers`` drips the status line and headers too; ``huge`` streams
+    ``size_bytes`` of body in chunks (chunked encoding, no declared length);
+    ``huge_declared`` the same with a ``Content-Length``; ``gzip_bomb`` a gzip body that
+    inflates to ``size_bytes``. Each stops as soon as the client goes away (see
+    :attr:`Recorded.bytes_sent`).
     """
 
     kind: str
@@ -44,6 +57,7 @@ class Behaviour:
     delay_s: float | None = None
     message: str | None = None
     reason: str | None = None
+    size_bytes: int = 200 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -61,6 +75,7 @@ class Recorded:
     body: Any
     behaviour: str
     violations: list[str] = field(default_factory=list)
+    bytes_sent: int = 0  # body bytes written before the client went away (hostile kinds)
 
     @property
     def user_message(self) -> str:
@@ -132,6 +147,7 @@ class FakeOpenAI:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._counter = 0
+        self.stopping = threading.Event()  # ends dripping and streaming handlers
 
     # --- lifecycle ---
 
@@ -145,6 +161,7 @@ class FakeOpenAI:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -243,6 +260,64 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout); nothing to answer
 
+    def _drip(self, data: bytes, delay_s: float, recorded: Recorded) -> None:
+        """Write ``data`` one byte at a time, ``delay_s`` apart, until done or disconnected."""
+        for i in range(len(data)):
+            if self.fake.stopping.wait(delay_s if i else 0):
+                return
+            try:
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                return
+            recorded.bytes_sent += 1
+
+    def _hostile(self, kind: str, body: dict[str, Any], b: Behaviour, recorded: Recorded) -> None:
+        """The endpoints the classifier must survive: slow drips and bodies too large."""
+        delay = b.delay_s or 0.5
+        answer = json.dumps(self.fake.completion(body, self.fake.answer(body, b))).encode()
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(answer)}\r\n\r\n"
+        ).encode()
+        self.close_connection = True
+        if kind == "drip_headers":
+            self._drip(head + answer, delay, recorded)
+            recorded.bytes_sent = max(0, recorded.bytes_sent - len(head))
+            return
+        if kind == "drip":
+            self.wfile.write(head)
+            self._drip(answer, delay, recorded)
+            return
+        chunk = b" " * 65536
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if kind == "gzip_bomb":
+                data = _gzip_of_spaces(b.size_bytes)
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                recorded.bytes_sent = len(data)
+                return
+            if kind == "huge_declared":
+                self.send_header("Content-Length", str(b.size_bytes))
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while recorded.bytes_sent < b.size_bytes and not self.fake.stopping.is_set():
+                part = chunk[: b.size_bytes - recorded.bytes_sent]
+                if kind == "huge":
+                    self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                else:
+                    self.wfile.write(part)
+                recorded.bytes_sent += len(part)
+            if kind == "huge":
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client gave up
+            return
+
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         err = {"error": {"message": message, "type": "fake_error", "param": None, "code": None}}
         self._send(status, err, headers)
@@ -272,7 +347,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, "; ".join(problems))
             return
         kind = behaviour.kind
-        if kind == "429":
+        if kind in ("drip", "drip_headers", "huge", "huge_declared", "gzip_bomb"):
+            self._hostile(kind, body, behaviour, recorded)
+        elif kind == "429":
             headers = {}
             if behaviour.retry_after is not None:
                 headers["Retry-After"] = behaviour.retry_after
@@ -298,6 +375,17 @@ class _Handler(BaseHTTPRequestHandler):
             if kind == "slow":
                 time.sleep(behaviour.delay_s or self.fake.slow_s)
             self._send(200, self.fake.completion(body, self.fake.answer(body, behaviour)))
+
+
+@functools.lru_cache(maxsize=4)
+def _gzip_of_spaces(size: int) -> bytes:
+    """``size`` spaces, gzipped (about a thousandth of the size), built without holding them."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as packer:
+        block = b" " * (1 << 20)
+        for start in range(0, size, len(block)):
+            packer.write(block[: size - start])
+    return out.getvalue()
 
 
 @pytest.fixture

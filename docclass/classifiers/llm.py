@@ -12,6 +12,10 @@ Design points, each a contract tested in ``tests/test_llm.py``:
   ``Retry-After`` / ``retry-after-ms``, for 408/409/429/5xx, timeouts, connection errors and
   malformed answers. A process-wide :class:`~docclass.ratelimit.RateLimiter` keeps all worker
   threads inside the configured requests- and tokens-per-minute.
+* Every call has a total deadline (``DOCCLASS_OPENAI_TIMEOUT``: connect, send, headers and
+  body together, not per read) and every document one for all its calls, retries and
+  rate-limit waits (``DOCCLASS_OPENAI_DOC_DEADLINE``); an answer is read up to
+  ``DOCCLASS_OPENAI_MAX_RESPONSE_KB`` and refused beyond it. See :class:`_BoundedTransport`.
 * The API key only ever lives inside the ``openai`` client. It is never logged, stored in
   results, or put in error messages; errors are rebuilt from status codes and scrubbed text
   and raised without chaining the ``openai`` exception (which holds the request headers).
@@ -25,12 +29,16 @@ import logging
 import math
 import random
 import re
+import threading
 import time
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 
+import httpcore2
+import httpx2
 import openai
 
 from docclass.classifiers.base import Classification, ClassificationError, Classifier
@@ -51,7 +59,9 @@ DETAIL_CHARS = 200
 OPEN_TAG = "<document>"
 CLOSE_TAG = "</document>"
 
-_TAG = re.compile(r"<\s*/?\s*document\b[^>]*>", re.IGNORECASE)
+# The "<" of anything that reads as a document tag. Possessive and anchored on "<": each "<"
+# looks only at the spaces right after it, so hostile text costs linear time.
+_TAG = re.compile(r"<(?=\s*+/?\s*+document\b)", re.IGNORECASE)
 _BEARER = re.compile(r"(?i)\bbearer\s+\S+")
 _SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
 
@@ -82,7 +92,7 @@ def response_format(taxonomy: Taxonomy) -> dict[str, Any]:
 
 def neutralise_delimiters(text: str) -> str:
     """Defang ``<document>``-like tags in the text so it cannot close its own wrapper."""
-    return _TAG.sub(lambda m: m.group().replace("<", "‹").replace(">", "›"), text)
+    return _TAG.sub("‹", text)
 
 
 def excerpt(text: str, budget_chars: int) -> tuple[str, int]:
@@ -293,11 +303,28 @@ def _status_text(status: int) -> str:
         return f"HTTP {status}"
 
 
-def describe_error(exc: openai.OpenAIError, *, timeout_s: float, secret: str | None) -> _Failure:
-    """Turn an ``openai`` exception into a short, header-free, key-free description."""
+def describe_error(
+    exc: openai.OpenAIError,
+    *,
+    timeout_s: float,
+    secret: str | None,
+    doc_deadline_s: float | None = None,
+) -> _Failure:
+    """Turn an ``openai`` exception into a short, header-free, key-free description.
+
+    ``doc_deadline_s`` is given when the call's time was cut to what was left of the
+    document's deadline, so that a timeout names the limit that actually applied.
+    """
     if isinstance(exc, openai.APITimeoutError):
-        return _Failure(f"request timed out after {timeout_s:g} s", True)
+        limit = (
+            f"what was left of the document's {doc_deadline_s:g} s LLM deadline"
+            if doc_deadline_s is not None
+            else "DOCCLASS_OPENAI_TIMEOUT"
+        )
+        return _Failure(f"the API took longer than {timeout_s:.3g} s in total ({limit})", True)
     if isinstance(exc, openai.APIConnectionError):
+        if isinstance(exc.__cause__, ResponseRefused):
+            return _Failure(exc.__cause__.reason, False)
         cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "unknown"
         return _Failure(f"connection error ({cause})", True)
     if isinstance(exc, openai.APIStatusError):
@@ -313,6 +340,10 @@ def describe_error(exc: openai.OpenAIError, *, timeout_s: float, secret: str | N
     if isinstance(exc, openai.APIResponseValidationError):
         return _Failure("malformed response from the API", True, exc.status_code)
     return _Failure(scrub(f"{type(exc).__name__}: {exc}", secret)[:DETAIL_CHARS], False)
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt" if n == 1 else f"{n} attempts"
 
 
 def _usage(completion: Any) -> tuple[int, int] | None:
@@ -333,6 +364,238 @@ def spread_scores(names: Sequence[str], category: str, confidence: float) -> dic
     others = [n for n in names if n != category]
     rest = (1.0 - confidence) / len(others) if others else 0.0
     return {n: (confidence if n == category else rest) for n in names}
+
+
+# --- bounded HTTP ---------------------------------------------------------------------------
+#
+# httpx's timeouts are per operation: an endpoint that sends one byte every few seconds never
+# trips a 5 s read timeout, and nothing limits how much it sends. Three layers bound a call:
+#
+# * a deadline per thread (:class:`_Deadline`): the classifier sets it for the whole call
+#   (redirects included), and the transport for each request from its timeout;
+# * a network backend under httpcore whose every connect, TLS handshake, read and write gets
+#   at most the time left before that deadline, so the header phase (which httpx reads before
+#   handing any response back) is bounded as well as the body;
+# * a response stream that counts the bytes of the body (decompressed, so a small gzip bomb
+#   cannot get round the cap) and checks the deadline on every chunk.
+#
+# Left unbounded: the DNS lookup inside ``socket.create_connection`` (the OS resolver's own
+# timeouts apply).
+
+
+class _Deadline(threading.local):
+    """Monotonic times the current thread's HTTP work must finish by (None: no limit)."""
+
+    call: float | None = None  # set by the caller for one whole call
+    request: float | None = None  # what reads and writes must finish by, per request
+
+
+_DEADLINE = _Deadline()
+
+
+def _time_left(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to the time left before the deadline; ``error`` once it has passed."""
+    deadline = _DEADLINE.request
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the call's total deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore2.NetworkStream):
+    """A connection whose every operation ends by the thread's deadline."""
+
+    def __init__(self, inner: httpcore2.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore2.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout, httpcore2.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore2.NetworkBackend):
+    """Opens :class:`_DeadlineStream` connections."""
+
+    def __init__(self, inner: httpcore2.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.connect_tcp(host, port, left, local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore2.NetworkStream:
+        left = _time_left(timeout, httpcore2.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class ResponseRefused(httpx2.ReadError):
+    """The API's answer was refused before it was all read; ``reason`` says why, plainly."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _too_large(cap_bytes: int) -> ResponseRefused:
+    return ResponseRefused(
+        f"the API's answer was larger than {cap_bytes // 1024:,} KB "
+        "(DOCCLASS_OPENAI_MAX_RESPONSE_KB); it was not read further"
+    )
+
+
+class _CappedStream(httpx2.SyncByteStream):
+    """A response body read up to ``cap_bytes`` (after decompression) and by the deadline."""
+
+    def __init__(
+        self, inner: httpx2.SyncByteStream, cap_bytes: int, decoder: Any | None = None
+    ) -> None:
+        self._inner = inner
+        self._cap = cap_bytes
+        self._decoder = decoder
+        self._total = 0
+
+    def _pieces(self, chunk: bytes) -> Iterator[bytes]:
+        if self._decoder is None:
+            yield chunk
+            return
+        while chunk:
+            # Never more than one byte over the cap in memory, whatever the ratio.
+            piece = self._decoder.decompress(chunk, self._cap - self._total + 1)
+            chunk = self._decoder.unconsumed_tail
+            if not piece:
+                return
+            yield piece
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            deadline = _DEADLINE.request
+            if deadline is not None and time.monotonic() > deadline:
+                raise httpx2.ReadTimeout("the call's total deadline has passed")
+            for piece in self._pieces(chunk):
+                self._total += len(piece)
+                if self._total > self._cap:
+                    raise _too_large(self._cap)
+                yield piece
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+class _BoundedTransport(httpx2.BaseTransport):
+    """Wraps httpx's transport: the deadline on every network operation, a capped body."""
+
+    def __init__(self, inner: httpx2.BaseTransport, cap_bytes: int) -> None:
+        pool = getattr(inner, "_pool", None)
+        if pool is None or not hasattr(pool, "_network_backend"):
+            # httpx2/httpcore2 moved their internals: fail loudly rather than run unbounded.
+            raise RuntimeError(
+                "cannot bound LLM calls with this httpx2/httpcore2 version "
+                "(no connection pool to put the deadline under)"
+            )
+        pool._network_backend = _DeadlineBackend(pool._network_backend)
+        self._inner = inner
+        self._cap = cap_bytes
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        timeouts = [t for t in (request.extensions.get("timeout") or {}).values() if t is not None]
+        deadline = _DEADLINE.call
+        if timeouts:
+            own = time.monotonic() + max(timeouts)
+            deadline = own if deadline is None else min(deadline, own)
+        _DEADLINE.request = deadline
+        # Ask for no compression; decompress (bounded) if a server compresses anyway.
+        request.headers["Accept-Encoding"] = "identity"
+        response = self._inner.handle_request(request)
+        headers = [(k, v) for k, v in response.headers.raw]
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        decoder = None
+        if encoding not in ("", "identity"):
+            if encoding not in _DECODERS:
+                response.close()
+                raise ResponseRefused(f"the API's answer used an unsupported encoding ({encoding})")
+            decoder = zlib.decompressobj(_DECODERS[encoding])
+            skip = (b"content-encoding", b"content-length")
+            headers = [(k, v) for k, v in headers if k.lower() not in skip]
+        declared = response.headers.get("content-length", "")
+        if decoder is None and declared.isdigit() and int(declared) > self._cap:
+            response.close()
+            raise _too_large(self._cap)
+        assert isinstance(response.stream, httpx2.SyncByteStream)
+        return httpx2.Response(
+            status_code=response.status_code,
+            headers=headers,
+            stream=_CappedStream(response.stream, self._cap, decoder),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _BoundedHttpClient(openai.DefaultHttpxClient):
+    """The ``openai`` SDK's default HTTP client with every transport bounded.
+
+    Wrapping the transports the client builds (rather than passing one) keeps its proxy
+    handling: ``HTTPS_PROXY`` and friends still apply, through a bounded transport.
+    """
+
+    def __init__(self, *, cap_bytes: int, **kwargs: Any) -> None:
+        self._cap_bytes = cap_bytes
+        super().__init__(**kwargs)
+
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
+        return _BoundedTransport(super()._init_transport(*args, **kwargs), self._cap_bytes)
+
+    def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
+        return _BoundedTransport(super()._init_proxy_transport(*args, **kwargs), self._cap_bytes)
+
+
+class _CallDeadline:
+    """``with _CallDeadline(seconds):`` bounds every request made inside, in total."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    def __enter__(self) -> None:
+        self._saved = _DEADLINE.call
+        _DEADLINE.call = time.monotonic() + self._seconds
+
+    def __exit__(self, *exc: object) -> None:
+        _DEADLINE.call = self._saved
+        _DEADLINE.request = None
 
 
 # --- the classifier -------------------------------------------------------------------------
@@ -362,6 +625,8 @@ class OpenAIClassifier:
             )
         self.model = settings.openai_model
         self.timeout_s = float(settings.openai_timeout_s)
+        self.doc_deadline_s = float(settings.openai_doc_deadline_s)
+        self.max_response_bytes = max(1, int(settings.openai_max_response_kb)) * 1024
         self.max_retries = max(0, int(settings.openai_max_retries))
         self.limiter = limiter or shared_limiter(settings.openai_rpm, settings.openai_tpm)
         self.backoff_base_s = backoff_base_s
@@ -376,6 +641,7 @@ class OpenAIClassifier:
             base_url=settings.openai_base_url,
             timeout=self.timeout_s,
             max_retries=0,
+            http_client=_BoundedHttpClient(cap_bytes=self.max_response_bytes),
         )
 
     def __repr__(self) -> str:
@@ -402,8 +668,13 @@ class OpenAIClassifier:
     def classify(
         self, text: str, detectors: Sequence[DetectorResult], taxonomy: Taxonomy
     ) -> Classification:
-        """One document → one category of ``taxonomy``, or :class:`LLMError` after retries."""
+        """One document → one category of ``taxonomy``, or :class:`LLMError` after retries.
+
+        Everything here, retries, backoff and rate-limit waits included, ends by the
+        document's deadline; each call gets the per-call timeout or what is left of it.
+        """
         started = time.monotonic()
+        doc_deadline = started + self.doc_deadline_s
         prompt = build_prompt(text, detectors, taxonomy, excerpt_tokens=self.excerpt_tokens)
         sent = "".join(m["content"] for m in prompt.messages)
         estimate = estimate_tokens(sent) + self.max_output_tokens
@@ -414,23 +685,34 @@ class OpenAIClassifier:
         failure: _Failure | None = None
         for attempt in range(1, attempts_allowed + 1):
             t0 = time.monotonic()
-            ticket = self.limiter.acquire(estimate)
+            try:
+                ticket = self.limiter.acquire(estimate, timeout=max(0.0, doc_deadline - t0))
+            except TimeoutError:
+                raise self._out_of_time(attempt - 1, failure, "the rate limit") from None
             waited += time.monotonic() - t0
             call_started = time.monotonic()
+            call_s = min(self.timeout_s, doc_deadline - call_started)
+            if call_s <= 0:
+                self.limiter.reconcile(ticket, 0)  # not sent: give its tokens back
+                raise self._out_of_time(attempt - 1, failure, "the rate limit")
             failure = None
             used: tuple[int, int] | None = None
             try:
-                completion = self._client.chat.completions.create(
-                    model=self.model,
-                    messages=prompt.messages,  # type: ignore[arg-type]
-                    response_format=fmt,  # type: ignore[arg-type]
-                    temperature=0,
-                    max_completion_tokens=self.max_output_tokens,
-                    timeout=self.timeout_s,
-                )
+                with _CallDeadline(call_s):
+                    completion = self._client.chat.completions.create(
+                        model=self.model,
+                        messages=prompt.messages,  # type: ignore[arg-type]
+                        response_format=fmt,  # type: ignore[arg-type]
+                        temperature=0,
+                        max_completion_tokens=self.max_output_tokens,
+                        timeout=call_s,
+                    )
             except openai.OpenAIError as exc:
                 failure = describe_error(
-                    exc, timeout_s=self.timeout_s, secret=self._client.api_key or None
+                    exc,
+                    timeout_s=call_s,
+                    secret=self._client.api_key or None,
+                    doc_deadline_s=self.doc_deadline_s if call_s < self.timeout_s else None,
                 )
             except json.JSONDecodeError:  # a 200 whose body is not JSON (a proxy's HTML page)
                 failure = _Failure("malformed response from the API: not JSON", True)
@@ -475,12 +757,35 @@ class OpenAIClassifier:
             if failure.status_code == 429 and failure.retry_after:
                 # One thread's 429 is every thread's: the budget is per key.
                 self.limiter.pause(min(failure.retry_after, self.max_retry_after_s))
-            self._sleep(self.backoff(attempt, failure.retry_after))
+            delay = self.backoff(attempt, failure.retry_after)
+            if time.monotonic() + delay >= doc_deadline:
+                raise self._out_of_time(attempt, failure, "another attempt")
+            self._sleep(delay)
         assert failure is not None
         raise LLMError(
-            f"LLM gave up after {attempts_allowed} attempts: {failure.text}",
+            f"LLM gave up after {_attempts(attempts_allowed)}: {failure.text}",
             attempts=attempts_allowed,
             status_code=failure.status_code,
+            retryable=True,
+        )
+
+    def _out_of_time(self, attempts: int, failure: _Failure | None, waiting_for: str) -> LLMError:
+        """The error for a document whose LLM deadline passed (or would, before a retry)."""
+        deadline = (
+            f"the document's LLM deadline of {self.doc_deadline_s:g} s "
+            "(DOCCLASS_OPENAI_DOC_DEADLINE)"
+        )
+        if failure is None:
+            text = f"LLM request failed: {deadline} passed while waiting for {waiting_for}"
+        else:
+            text = (
+                f"LLM gave up after {_attempts(attempts)}: {failure.text}; "
+                f"no time left for {waiting_for} within {deadline}"
+            )
+        return LLMError(
+            text,
+            attempts=attempts,
+            status_code=failure.status_code if failure else None,
             retryable=True,
         )
 

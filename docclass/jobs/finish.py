@@ -23,6 +23,7 @@ from docclass.jobs.pipeline import detector_results
 from docclass.jobs.processes import ReaderPool
 from docclass.jobs.spec import JobSpec, spec_of, taxonomy_of
 from docclass.review import review
+from docclass.schemas import Verdict
 from docclass.settings import Settings
 from docclass.store import documents, queue
 from docclass.store.corrections import corrections_version
@@ -31,10 +32,12 @@ from docclass.store.jobs import get_job_row
 
 log = logging.getLogger(__name__)
 
-# The batch pass runs on jobs with this many locally classified documents, and reads at
-# most BATCH_LIMIT of them.
+# The batch pass runs on jobs of BATCH_MIN to BATCH_MAX distinct locally classified
+# documents. Below, a batch teaches nothing; above, it would hold the job in "finishing" for
+# long (the pass costs about as much as classifying every document again, plus the fits), so
+# a big job keeps its one-at-a-time answers: every document of a job is treated alike.
 BATCH_MIN = 12
-BATCH_LIMIT = 5000
+BATCH_MAX = 2000
 # Seconds the batch pass may take per 1,000 documents (at least one document's timeout).
 REFINE_S_PER_1000 = 30.0
 
@@ -77,16 +80,14 @@ class Finisher:
         job = get_job_row(db=self.db, job_id=job_id)
         if job is None or not uses_local(job.classifier):
             return 0
-        docs = documents.refinable_documents(
-            db=self.db, job_id=job_id, classifier="local", limit=BATCH_LIMIT
-        )
-        if len(docs) < BATCH_MIN:
-            return 0
+        docs = documents.refinable_documents(db=self.db, job_id=job_id, classifier="local")
         version = corrections_version(db=self.db, taxonomy_name=job.taxonomy_name)
         spec = replace(spec_of(job, self.settings, corrections_version=version), llm=False)
         # One entry per content: copies of a file would otherwise count several times over
         # in the batch's self-training, and cost as much again.
         unique = list({d.sha256 or d.doc_id: d for d in docs}.values())
+        if not BATCH_MIN <= len(unique) <= BATCH_MAX:
+            return 0
         task = RefineTask(
             spec=spec,
             texts=[d.classifier_input for d in unique],
@@ -97,7 +98,7 @@ class Finisher:
         by_content = {d.sha256 or d.doc_id: a for d, a in zip(unique, answers, strict=True)}
         results = [by_content[d.sha256 or d.doc_id] for d in docs]
         taxonomy = taxonomy_of(job)
-        refined: list[documents.Refined] = []
+        refined: list[tuple[str, Verdict]] = []
         changed = 0
         for doc, result in zip(docs, results, strict=True):
             single = {"category": doc.final_category, "confidence": doc.confidence}
@@ -110,18 +111,6 @@ class Finisher:
                 taxonomy,
                 review_threshold=self.settings.review_threshold,
             )
-            final = checked.classification
-            refined.append(
-                documents.Refined(
-                    doc_id=doc.doc_id,
-                    final_category=final.final_category,
-                    confidence=float(final.confidence),
-                    scores={k: float(v) for k, v in final.scores.items()},
-                    rationale=final.rationale,
-                    classifier_meta=final.meta,
-                    needs_review=checked.needs_review,
-                    review_reason=checked.reason,
-                )
-            )
+            refined.append((doc.doc_id, checked.verdict()))
         documents.save_refined(db=self.db, refined=refined)
         return changed

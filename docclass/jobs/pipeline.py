@@ -171,7 +171,6 @@ def conclude(
         page_starts=extracted.page_starts,
         review_threshold=spec.review_threshold,
     )
-    final = checked.classification
     timings["total_ms"] = round(
         sum(timings.get(k, 0.0) for k in ("load_ms", "detect_ms", "classify_ms")), 1
     )
@@ -186,15 +185,8 @@ def conclude(
         classifier_input=scored.classifier_input,
         detectors=[d.to_dict() for d in detectors],
         detector_counts=counts(detectors),
-        final_category=final.final_category,
-        confidence=float(final.confidence),
-        scores={k: float(v) for k, v in final.scores.items()},
-        rationale=final.rationale,
-        classifier=final.classifier,
-        classifier_meta=final.meta or {},
-        needs_review=checked.needs_review,
-        review_reason=checked.reason,
         evidence=checked.evidence,
+        **checked.verdict().model_dump(),
         timings=timings,
     )
 

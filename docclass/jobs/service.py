@@ -37,7 +37,9 @@ class Service:
     ) -> None:
         self.settings = settings or load_settings()
         self.db = Database(self.settings.database_url)
-        self.uploads = UploadStore(self.settings.uploads_dir, self.settings.limits.max_file_bytes)
+        self.uploads = UploadStore(
+            self.settings.uploads_dir, self.settings.limits.max_file_bytes, db=self.db
+        )
         self.worker = Worker(self.settings, self.db, self.uploads, extract_fn=extract_fn)
         if start:
             self.start()

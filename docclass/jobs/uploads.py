@@ -1,4 +1,9 @@
-"""Uploads: files copied once into ``uploads/<sha256>``, hashed on the way in."""
+"""Uploads: files copied once into ``uploads/<sha256>``, hashed on the way in.
+
+On a server database the uploads are also kept in the database (:mod:`docclass.store.blobs`):
+a worker on another machine shares only the database URL, and copies a file into its own
+uploads folder the first time it needs it.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,18 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from docclass.store import blobs
+from docclass.store.db import Database
 from docclass.store.jobs import NewDocument
 
 CHUNK = 1024 * 1024
+STALE_INCOMING_S = 3600
 
 
 @dataclass(frozen=True)
@@ -52,13 +61,28 @@ def _source_size(source: Path | BinaryIO | bytes) -> int | None:
 class UploadStore:
     """The uploads folder: each content is written once, under its sha256."""
 
-    def __init__(self, folder: Path, max_file_bytes: int) -> None:
+    def __init__(self, folder: Path, max_file_bytes: int, db: Database | None = None) -> None:
         self.folder = folder
         self.max_file_bytes = max_file_bytes
+        self.db = db if db is not None and db.stores_uploads else None
         folder.mkdir(parents=True, exist_ok=True)
+        self._sweep_incoming()
+
+    def _sweep_incoming(self) -> None:
+        """Remove temporary files an interrupted upload left (older than STALE_INCOMING_S:
+        another process may be spooling into the same folder right now)."""
+        cutoff = time.time() - STALE_INCOMING_S
+        for tmp in self.folder.glob(".incoming-*"):
+            with contextlib.suppress(OSError):
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
 
     def path(self, sha256: str) -> Path:
-        return self.folder / sha256
+        """The file's local path; fetched from the database first when only it has it."""
+        local = self.folder / sha256
+        if self.db is not None and sha256 and not local.exists():
+            blobs.fetch(db=self.db, sha256=sha256, target=local)
+        return local
 
     def spool(self, upload: Upload) -> tuple[Path | None, NewDocument]:
         """Copy one file to a temporary file in chunks, hashing it on the way.
@@ -98,7 +122,9 @@ class UploadStore:
         """Store one file as ``uploads/<sha256>`` (once per content)."""
         tmp, doc = self.spool(upload)
         if tmp is not None:
-            target = self.path(doc.sha256)
+            if self.db is not None:
+                blobs.put(db=self.db, sha256=doc.sha256, path=tmp)
+            target = self.folder / doc.sha256
             if target.exists():
                 tmp.unlink()
             else:
@@ -106,10 +132,13 @@ class UploadStore:
         return doc
 
     def forget(self, hashes: Iterable[str]) -> None:
+        hashes = list(hashes)
+        if self.db is not None:
+            blobs.delete_uploads(db=self.db, hashes=hashes)
         for sha in hashes:
             if sha:
                 with contextlib.suppress(FileNotFoundError):
-                    self.path(sha).unlink()
+                    (self.folder / sha).unlink()
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Upload]:

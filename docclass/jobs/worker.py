@@ -423,7 +423,7 @@ class Worker:
         backoff = 0.5
         while outcomes:
             try:
-                _saved, won = q.save_outcomes(db=self.db, owner=self.id, outcomes=outcomes)
+                _, won = q.save_outcomes(db=self.db, owner=self.id, outcomes=outcomes)
             except Exception:
                 if self._closed:
                     log.exception("results not saved at shutdown; their documents are requeued")

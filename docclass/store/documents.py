@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select, update
 
-from docclass.schemas import DocStatus, DocumentOut, utcnow
+from docclass.schemas import DocStatus, DocumentOut, Verdict, utcnow
 from docclass.store.db import Database
 from docclass.store.tables import Document
 
@@ -54,9 +54,7 @@ class Refinable:
     classifier_meta: dict[str, Any]
 
 
-def refinable_documents(
-    *, db: Database, job_id: str, classifier: str, limit: int
-) -> list[Refinable]:
+def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[Refinable]:
     """Completed documents of a job that one classifier decided, in upload order."""
     with db.read() as s:
         rows = s.exec(
@@ -75,7 +73,6 @@ def refinable_documents(
                 Document.classifier == classifier,
             )
             .order_by(col(Document.position))
-            .limit(limit)
         ).all()
     return [
         Refinable(
@@ -91,34 +88,13 @@ def refinable_documents(
     ]
 
 
-@dataclass(frozen=True)
-class Refined:
-    doc_id: str
-    final_category: str
-    confidence: float
-    scores: dict[str, float]
-    rationale: str
-    classifier_meta: dict[str, Any]
-    needs_review: bool
-    review_reason: str | None
-
-
-def save_refined(*, db: Database, refined: Sequence[Refined]) -> None:
+def save_refined(*, db: Database, refined: Sequence[tuple[str, Verdict]]) -> None:
     """Replace completed documents' answers with the batch pass's, in one transaction."""
     now = utcnow()
     with db.write() as s:
-        for r in refined:
+        for doc_id, verdict in refined:
             s.exec(
                 update(Document)
-                .where(col(Document.id) == r.doc_id, col(Document.status) == DocStatus.completed)
-                .values(
-                    final_category=r.final_category,
-                    confidence=r.confidence,
-                    scores=r.scores,
-                    rationale=r.rationale,
-                    classifier_meta=r.classifier_meta,
-                    needs_review=r.needs_review,
-                    review_reason=r.review_reason,
-                    updated_at=now,
-                )
+                .where(col(Document.id) == doc_id, col(Document.status) == DocStatus.completed)
+                .values(**verdict.model_dump(), updated_at=now)
             )

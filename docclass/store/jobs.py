@@ -84,19 +84,8 @@ def create_job(
 
 
 def _out(job: Job, counts: JobCounts, documents: list[DocumentRow] | None = None) -> JobOut:
-    return JobOut(
-        job_id=job.id,
-        status=job.status,
-        taxonomy_name=job.taxonomy_name,
-        classifier=job.classifier,
-        total_files=job.total_files,
-        error=job.error,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        finished_at=job.finished_at,
-        documents=documents or [],
-        **counts.model_dump(),
-    )
+    facts = job.model_dump(include=set(JobOut.model_fields))
+    return JobOut(**facts, **counts.model_dump(), job_id=job.id, documents=documents or [])
 
 
 ROW_COLUMNS = tuple(DocumentRow.model_fields)
@@ -163,19 +152,23 @@ def job_statuses(*, db: Database, job_ids: Sequence[str]) -> dict[str, str]:
 
 
 def cancel_job(*, db: Database, job_id: str) -> bool:
-    """Pending documents become cancelled and the job ends cancelled; running ones finish."""
+    """Pending documents become cancelled and the job ends cancelled; running ones finish.
+
+    Documents first, then the job: the order a claim locks rows in, so that on PostgreSQL a
+    cancel and a claim of the same job never wait for each other's locks.
+    """
     now = utcnow()
     with db.write() as s:
-        changed = s.exec(
-            update(Job)
-            .where(col(Job.id) == job_id, col(Job.status).in_(CLAIMABLE_JOB))
-            .values(status=JobStatus.cancelled, updated_at=now, finished_at=now)
-        ).rowcount  # type: ignore[attr-defined]
         s.exec(
             update(Document)
             .where(col(Document.job_id) == job_id, col(Document.status) == DocStatus.pending)
             .values(status=DocStatus.cancelled, updated_at=now, finished_at=now)
         )
+        changed = s.exec(
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.status).in_(CLAIMABLE_JOB))
+            .values(status=JobStatus.cancelled, updated_at=now, finished_at=now)
+        ).rowcount  # type: ignore[attr-defined]
     return changed > 0
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlmodel import Session, col, delete, select, update
 
 from docclass.schemas import (
@@ -49,19 +49,35 @@ class Outcome:
 
 
 def claim_documents(*, db: Database, owner: str, limit: int) -> list[Claimed]:
-    """Atomically take up to ``limit`` pending documents of active jobs, oldest job first."""
+    """Atomically take up to ``limit`` pending documents of active jobs, oldest job first.
+
+    Jobs first, then each job's documents in upload order: every step walks an index and
+    stops after ``limit`` rows, so a claim costs the same with ten or a million documents
+    queued (one query ordering all pending documents by their job's age sorts them all).
+    """
     now = utcnow()
     with db.write() as s:
-        query = (
-            select(Document.id, Document.job_id, Document.filename, Document.sha256)
-            .join(Job, col(Job.id) == col(Document.job_id))
-            .where(col(Document.status) == DocStatus.pending, col(Job.status).in_(CLAIMABLE_JOB))
-            .order_by(col(Job.created_at), col(Document.job_id), col(Document.position))
-            .limit(limit)
+        waiting = exists().where(
+            col(Document.job_id) == col(Job.id), col(Document.status) == DocStatus.pending
         )
-        if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises claimers
-            query = query.with_for_update(of=Document, skip_locked=True)  # type: ignore[arg-type]
-        rows = s.exec(query).all()
+        candidates = s.exec(
+            select(Job.id, Job.status)
+            .where(col(Job.status).in_(CLAIMABLE_JOB), waiting)
+            .order_by(col(Job.created_at), col(Job.id))
+        ).all()
+        rows: list[tuple[str, str, str, str]] = []
+        for job_id, _status in candidates:
+            query = (
+                select(Document.id, Document.job_id, Document.filename, Document.sha256)
+                .where(col(Document.status) == DocStatus.pending, col(Document.job_id) == job_id)
+                .order_by(col(Document.position))
+                .limit(limit - len(rows))
+            )
+            if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises claimers
+                query = query.with_for_update(skip_locked=True)
+            rows.extend(s.exec(query).all())
+            if len(rows) >= limit:
+                break
         if not rows:
             return []
         s.exec(
@@ -76,11 +92,14 @@ def claim_documents(*, db: Database, owner: str, limit: int) -> list[Claimed]:
                 updated_at=now,
             )
         )
-        s.exec(
-            update(Job)
-            .where(col(Job.id).in_({r[1] for r in rows}), col(Job.status) == JobStatus.pending)
-            .values(status=JobStatus.processing, updated_at=now)
-        )
+        # A job's first claim moves it to processing (the statement is saved on all others).
+        pending = {job_id for job_id, status in candidates if status == JobStatus.pending}
+        if started := pending & {r[1] for r in rows}:
+            s.exec(
+                update(Job)
+                .where(col(Job.id).in_(started), col(Job.status) == JobStatus.pending)
+                .values(status=JobStatus.processing, updated_at=now)
+            )
     return [Claimed(doc_id=r[0], job_id=r[1], filename=r[2], sha256=r[3]) for r in rows]
 
 
@@ -117,41 +136,60 @@ def _begin_finishing(s: Session, job_id: str, owner: str, now: datetime) -> bool
     return won > 0
 
 
+def _save_statement():
+    """One UPDATE for every outcome of a batch (executemany): owner-checked, typed columns."""
+    table = Document.__table__  # type: ignore[attr-defined]
+    columns = [*DocumentResult.model_fields, "status", "progress", "updated_at", "finished_at"]
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.status == DocStatus.processing,
+            table.c.owner == bindparam("b_owner"),
+        )
+        .values({c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns})
+    )
+
+
+_SAVE = _save_statement()
+
+
 def save_outcomes(
     *, db: Database, owner: str, outcomes: Sequence[Outcome]
-) -> tuple[list[str], list[str]]:
+) -> tuple[int, list[str]]:
     """Write final results in one transaction; the one place a document's outcome is saved.
 
-    Returns the ids of the documents written (others were cancelled, deleted or requeued
+    Returns how many documents were written (others were cancelled, deleted or requeued
     meanwhile) and the jobs whose finishing step this owner won with these writes.
     """
+    if not outcomes:
+        return 0, []
     now = utcnow()
-    saved: list[str] = []
+    rows = []
+    for outcome in outcomes:
+        values = {f"v_{k}": v for k, v in outcome.result.model_dump().items()}
+        failed = outcome.result.error is not None
+        values.update(
+            b_id=outcome.doc_id,
+            b_owner=owner,
+            v_status=DocStatus.failed if failed else DocStatus.completed,
+            v_progress=100,
+            v_updated_at=now,
+            v_finished_at=now,
+        )
+        rows.append(values)
     won: list[str] = []
     with db.write() as s:
-        for outcome in outcomes:
-            values = outcome.result.model_dump()
-            failed = outcome.result.error is not None
-            changed = s.exec(
-                update(Document)
-                .where(_owned(outcome.doc_id, owner))
-                .values(
-                    **values,
-                    status=DocStatus.failed if failed else DocStatus.completed,
-                    progress=100,
-                    updated_at=now,
-                    finished_at=now,
-                )
-            ).rowcount  # type: ignore[attr-defined]
-            if changed:
-                saved.append(outcome.doc_id)
+        saved = s.connection().execute(_SAVE, rows).rowcount
         if saved:
             s.exec(
                 update(Worker)
                 .where(col(Worker.id) == owner)
-                .values(documents_done=Worker.documents_done + len(saved))
+                .values(documents_done=Worker.documents_done + saved)
             )
-        for job_id in dict.fromkeys(o.job_id for o in outcomes):
+        # Jobs in one order for every saver: two savers spanning the same jobs on PostgreSQL
+        # must not each lock one job row and wait for the other's.
+        for job_id in sorted({o.job_id for o in outcomes}):
             s.exec(update(Job).where(col(Job.id) == job_id).values(updated_at=now))
             if _begin_finishing(s, job_id, owner, now):
                 won.append(job_id)

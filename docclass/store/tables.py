@@ -1,15 +1,17 @@
-"""SQLModel tables: jobs, their documents, analysts' corrections and live workers.
+"""SQLModel tables: jobs, their documents, analysts' corrections, live workers, uploads.
 
 Tables live inside the package, so Streamlit's file watcher never re-imports them
 (re-declaring a table raises "Table ... is already defined"). Their columns come from the
-shared bases in :mod:`docclass.schemas`.
+shared bases in :mod:`docclass.schemas`. The schema itself is created and changed by the
+Alembic migrations in ``migrations/``: a change here needs a new revision there (a test
+compares the two).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from docclass.schemas import DocumentFacts, DocumentResult, DocumentState, JobBase, utcnow
@@ -31,7 +33,10 @@ class Job(JobBase, table=True):
 
 class Document(DocumentFacts, DocumentState, DocumentResult, table=True):
     __table_args__ = (
-        Index("ix_document_job_status", "job_id", "status"),
+        # A job's documents by status in upload order: claims walk it and stop after a few
+        # rows whatever the planner's statistics say (an index without ``position`` made a
+        # fresh 20,000-document job sort all its rows on every claim); counts use its prefix.
+        Index("ix_document_job_status_position", "job_id", "status", "position"),
         Index("ix_document_status_job", "status", "job_id", "position"),
     )
 
@@ -63,3 +68,14 @@ class Worker(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow, index=True)
     documents_done: int = 0
+
+
+class UploadChunk(SQLModel, table=True):
+    """A piece of an upload stored in a server database: workers on other machines read
+    the file from here (see :mod:`docclass.store.blobs`)."""
+
+    __tablename__ = "upload_chunk"  # type: ignore[assignment]
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,6 +31,7 @@ from docclass.classifiers.llm import (
     OpenAIClassifier,
     build_classifier,
     build_prompt,
+    neutralise_delimiters,
     parse_answer,
 )
 from docclass.detectors import DetectorResult, run_detectors
@@ -35,7 +40,7 @@ from docclass.redaction import redact
 from docclass.settings import Settings, load_settings
 from docclass.taxonomy import Taxonomy, load_taxonomy
 from tests.openai_server import Behaviour, FakeOpenAI
-from tests.paths import EVAL
+from tests.paths import EVAL, ROOT
 
 KEY = "sk-docclass-test-7f3a9c2e51b84d06"
 DEFAULT = load_taxonomy("default")
@@ -193,7 +198,8 @@ def test_timeout_gives_up(server: FakeOpenAI, tmp_path: Path) -> None:
     server.script(*[Behaviour("slow", delay_s=1.5)] * 2)
     clf = classifier(server, tmp_path, openai_timeout_s=0.3, openai_max_retries=1)
     started = time.monotonic()
-    with clf, pytest.raises(LLMError, match=r"gave up after 2 attempts: request timed out"):
+    expected = r"gave up after 2 attempts: the API took longer than 0.3 s in total"
+    with clf, pytest.raises(LLMError, match=expected):
         run(clf, EMAIL_TEXT)
     assert time.monotonic() - started < 1.5
 
@@ -214,6 +220,183 @@ def test_a_body_that_is_not_a_completion_is_retried(server: FakeOpenAI, tmp_path
         server.script("garbage", "garbage", "garbage")
         with pytest.raises(LLMError, match="gave up after 3 attempts: malformed response"):
             run(clf, EMAIL_TEXT)
+
+
+# --- hostile endpoints: total deadlines and a capped answer ------------------------------------
+
+DRIP_S = 0.3  # one byte every 0.3 s: each read succeeds, so a per-read timeout never fires
+
+
+@pytest.mark.parametrize("kind", ["drip", "drip_headers"])
+def test_a_dripping_endpoint_fails_each_call_at_its_total_deadline(
+    server: FakeOpenAI, tmp_path: Path, kind: str
+) -> None:
+    timeout_s, retries = 1.0, 1
+    server.script(*[Behaviour(kind, delay_s=DRIP_S)] * (retries + 1))
+    clf = classifier(server, tmp_path, openai_timeout_s=timeout_s, openai_max_retries=retries)
+    started = time.monotonic()
+    with clf, pytest.raises(LLMError) as err:
+        run(clf, EMAIL_TEXT)
+    elapsed = time.monotonic() - started
+    assert str(err.value) == (
+        "LLM gave up after 2 attempts: the API took longer than 1 s in total "
+        "(DOCCLASS_OPENAI_TIMEOUT)"
+    )
+    assert err.value.attempts == retries + 1 and len(server.requests) == retries + 1
+    # Per-read timeouts would have let each call run for the whole answer (~400 bytes at
+    # 0.3 s each, two minutes); the bound is attempts x timeout, plus backoff and slack.
+    assert elapsed < (retries + 1) * timeout_s + FAST["backoff_cap_s"] * retries + 5
+    answer_bytes = len(json.dumps(server.completion(server.requests[0].body, "x" * 60)))
+    assert all(r.bytes_sent < answer_bytes / 4 for r in server.requests)
+
+
+def test_the_document_deadline_bounds_retries(server: FakeOpenAI, tmp_path: Path) -> None:
+    timeout_s, doc_deadline_s = 1.0, 2.5
+    server.script(*[Behaviour("drip", delay_s=DRIP_S)] * 20)
+    clf = classifier(
+        server,
+        tmp_path,
+        openai_timeout_s=timeout_s,
+        openai_max_retries=19,
+        openai_doc_deadline_s=doc_deadline_s,
+    )
+    started = time.monotonic()
+    with clf, pytest.raises(LLMError) as err:
+        run(clf, EMAIL_TEXT)
+    elapsed = time.monotonic() - started
+    message = str(err.value)
+    assert message.startswith("LLM gave up after ")
+    assert "the API took longer than" in message
+    assert message.endswith(
+        "no time left for another attempt within the document's LLM deadline of 2.5 s "
+        "(DOCCLASS_OPENAI_DOC_DEADLINE)"
+    )
+    # At most ceil(deadline / timeout) calls fit in the deadline; 20 were allowed.
+    assert 2 <= err.value.attempts <= math.ceil(doc_deadline_s / timeout_s)
+    assert len(server.requests) == err.value.attempts
+    assert elapsed < doc_deadline_s + 5
+
+
+def test_a_long_retry_after_is_not_waited_past_the_document_deadline(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
+    server.script(Behaviour("429", retry_after="30"), "ok")
+    clf = classifier(server, tmp_path, openai_doc_deadline_s=3.0)
+    started = time.monotonic()
+    with clf, pytest.raises(LLMError) as err:
+        run(clf, EMAIL_TEXT)
+    assert time.monotonic() - started < 3.0
+    assert str(err.value).startswith("LLM gave up after 1 attempt: 429 Too Many Requests")
+    assert "within the document's LLM deadline of 3 s" in str(err.value)
+    assert err.value.retryable and len(server.requests) == 1
+
+
+def test_rate_limit_waits_end_at_the_document_deadline(server: FakeOpenAI, tmp_path: Path) -> None:
+    limiter = RateLimiter(1, 0, window_s=60)  # one request a minute
+    with classifier(server, tmp_path, limiter, openai_doc_deadline_s=1.0) as clf:
+        assert run(clf, EMAIL_TEXT).final_category == "email"
+        started = time.monotonic()
+        with pytest.raises(LLMError) as err:
+            run(clf, EMAIL_TEXT)
+        elapsed = time.monotonic() - started
+    assert str(err.value) == (
+        "LLM request failed: the document's LLM deadline of 1 s (DOCCLASS_OPENAI_DOC_DEADLINE) "
+        "passed while waiting for the rate limit"
+    )
+    assert err.value.attempts == 0 and len(server.requests) == 1
+    assert 1.0 <= elapsed < 1.0 + 5
+
+
+@pytest.mark.parametrize("kind", ["huge", "huge_declared", "gzip_bomb"])
+def test_an_oversized_answer_is_refused_and_not_retried(
+    server: FakeOpenAI, tmp_path: Path, kind: str
+) -> None:
+    size = 50 * 1024 * 1024
+    server.script(Behaviour(kind, size_bytes=size), "ok")
+    with classifier(server, tmp_path, openai_max_retries=3) as clf, pytest.raises(LLMError) as err:
+        run(clf, EMAIL_TEXT)
+    assert str(err.value) == (
+        "LLM request failed: the API's answer was larger than 1,024 KB "
+        "(DOCCLASS_OPENAI_MAX_RESPONSE_KB); it was not read further"
+    )
+    assert err.value.attempts == 1 and len(server.requests) == 1
+    if kind != "gzip_bomb":  # the client hung up long before the end
+        assert server.requests[0].bytes_sent < size / 2
+
+
+def test_the_cap_applies_to_ordinary_answers_too(server: FakeOpenAI, tmp_path: Path) -> None:
+    server.script("ok", Behaviour("ok", reason="long " * 400))  # ~2 KB of answer
+    with classifier(server, tmp_path, openai_max_response_kb=1) as clf:
+        assert run(clf, EMAIL_TEXT).final_category == "email"  # ~400 bytes: fine
+        with pytest.raises(LLMError, match=r"larger than 1 KB"):
+            run(clf, EMAIL_TEXT)
+
+
+_MEMORY_CHILD = """
+import json, resource, sys
+from docclass.classifiers.llm import LLMError, OpenAIClassifier
+from docclass.ratelimit import RateLimiter
+from docclass.settings import load_settings
+from docclass.taxonomy import load_taxonomy
+
+settings = load_settings(
+    data_dir=sys.argv[2], openai_api_key="sk-test-memory-00000000", openai_base_url=sys.argv[1],
+    openai_model="test-model", openai_timeout_s=60.0, openai_max_retries=0, openai_rpm=0,
+    openai_tpm=0,
+)
+taxonomy = load_taxonomy("default")
+text = "From: Dana\\nTo: Lee\\nSubject: the email\\n\\nSee the email below."
+with OpenAIClassifier(settings, limiter=RateLimiter(0, 0)) as clf:
+    clf.classify(text, [], taxonomy)  # warm up: imports, connection pool
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        clf.classify(text, [], taxonomy)
+        error = None
+    except LLMError as exc:
+        error = str(exc)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"error": error, "grew_kb": after - before}))
+"""
+
+
+def test_a_200_mb_answer_does_not_reach_memory(server: FakeOpenAI, tmp_path: Path) -> None:
+    """In a fresh process (the high-water mark of this one says nothing), a 200 MB body."""
+    size = 200 * 1024 * 1024
+    server.script("ok", Behaviour("huge", size_bytes=size))
+    child = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, server.base_url, str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    assert report["grew_kb"] < 100 * 1024, report  # the body is 200 MB
+    assert "larger than 1,024 KB" in report["error"]
+    assert server.requests[1].bytes_sent < size / 2
+
+
+def test_deadline_settings_come_from_the_environment(
+    server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = load_settings(data_dir=tmp_path)
+    assert (defaults.openai_doc_deadline_s, defaults.openai_max_response_kb) == (120.0, 1024)
+    monkeypatch.setenv("DOCCLASS_OPENAI_DOC_DEADLINE", "7.5")
+    monkeypatch.setenv("DOCCLASS_OPENAI_MAX_RESPONSE_KB", "64")
+    settings = load_settings(data_dir=tmp_path, openai_api_key=KEY, openai_base_url=server.base_url)
+    with OpenAIClassifier(settings, limiter=RateLimiter(0, 0)) as clf:
+        assert clf.doc_deadline_s == 7.5 and clf.max_response_bytes == 64 * 1024
+
+
+@pytest.mark.parametrize(
+    "tag", ["</document>", "< / DOCUMENT >", "<\n/document x='1'>", "<" + " " * 5000 + "/document>"]
+)
+def test_every_spelling_of_the_closing_tag_is_defanged(tag: str) -> None:
+    assert "<" not in neutralise_delimiters(f"text {tag} more")
+    hostile = ("<" + " " * 50 + "document ") * 4000  # linear: each "<" reads its own spaces
+    assert neutralise_delimiters(hostile).count("‹") == 4000
 
 
 # --- rate limiting ----------------------------------------------------------------------------
@@ -259,9 +442,7 @@ def test_rate_limiter_requests_and_tokens_exactly() -> None:
     tokens = RateLimiter(rpm=0, tpm=100, window_s=5)
     ticket = tokens.acquire(80)
     tokens.reconcile(ticket, 10)  # real usage was lower: capacity comes back at once
-    started = time.monotonic()
-    tokens.acquire(80)
-    assert time.monotonic() - started < 0.1
+    tokens.acquire(80, timeout=0)  # raises TimeoutError if it would have to wait at all
     assert tokens.usage() == (2, 90)
     with pytest.raises(TimeoutError):
         tokens.acquire(50, timeout=0.05)

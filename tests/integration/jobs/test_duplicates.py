@@ -21,8 +21,7 @@ def test_copies_of_one_content_are_read_once_and_share_the_answer(services) -> N
     assert sorted(reads.values()) == [1, 1, 1], reads  # one read per content
     by_content: dict[str, set] = {}
     for d in docs:
-        single = d.classifier_meta["single"]
-        by_content.setdefault(d.sha256, set()).add((single["category"], single["confidence"]))
+        by_content.setdefault(d.sha256, set()).add((d.final_category, d.confidence))
     assert all(len(answers) == 1 for answers in by_content.values())
     copies = [d for d in docs if "same_content_as" in d.classifier_meta]
     assert len(copies) == 9

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from docclass.schemas import DocumentResult
+from datetime import UTC
+
+import pytest
+
+from docclass.schemas import DocumentResult, utcnow
 from docclass.store import db as dbmod
-from docclass.store import jobs, queue
+from docclass.store import documents, jobs, queue
 from docclass.store.db import Database
 from docclass.store.jobs import NewDocument
 
@@ -19,12 +23,25 @@ def save(db: Database, owner: str, claimed: queue.Claimed, error: str | None = N
     return queue.save_outcomes(db=db, owner=owner, outcomes=[outcome])[1]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_sqlite_connections_use_wal_and_busy_timeout(db: Database) -> None:
     with db.write_engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == dbmod.BUSY_TIMEOUT_MS
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_postgresql_sessions_run_in_utc(db: Database) -> None:
+    """Timestamps are stored without a zone: every machine's session must mean UTC."""
+    with db.write_engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW TIME ZONE").scalar() == "UTC"
+    make_job(db, 1)  # the test server's own zone is not UTC (tests/pg.py)
+    before = utcnow()
+    (claimed,) = queue.claim_documents(db=db, owner="me", limit=1)
+    started = documents.get_document(db=db, doc_id=claimed.doc_id).started_at
+    assert abs((started.replace(tzinfo=UTC) - before).total_seconds()) < 60
 
 
 def test_get_job_and_list_jobs_shapes(db: Database) -> None:

@@ -29,7 +29,7 @@ def test_writes_from_another_owner_are_refused(db: Database) -> None:
     assert not queue.write_progress(db=db, doc_id=doc.doc_id, owner="b", progress=30)
     outcome = queue.Outcome(doc.doc_id, doc.job_id, DocumentResult())
     saved, won = queue.save_outcomes(db=db, owner="b", outcomes=[outcome])
-    assert (saved, won) == ([], [])
+    assert (saved, won) == (0, [])
     assert jobs.get_job(db=db, job_id=doc.job_id).documents[0].progress == 10
 
 

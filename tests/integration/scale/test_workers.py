@@ -1,0 +1,144 @@
+"""Three ``python -m docclass worker`` processes and the app's own worker on one PostgreSQL
+database, each with its own data folder (as on separate machines): one worker is SIGKILLed
+mid-job, and every document is still finished exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from docclass.jobs.service import Service
+from docclass.jobs.uploads import Upload
+from docclass.store import jobs, queue
+from docclass.store.db import Database
+from docclass.store.tables import Document
+from tests.harness import settings_for
+from tests.paths import ROOT, eval_texts
+
+CATEGORIES = ("contract", "email", "news_article", "receipt", "resume")
+COPIES = 2  # each text twice, the copies different: 120 documents, no duplicate reads
+
+
+def uploads() -> list[Upload]:
+    out = []
+    for category in CATEGORIES:
+        for path in eval_texts(category, 12):
+            text = path.read_bytes()
+            for k in range(COPIES):
+                out.append(Upload(f"{category}-{k}-{path.name}", text + f"\n\nref {k}\n".encode()))
+    return out
+
+
+def start_worker(url: str, folder: Path) -> subprocess.Popen[bytes]:
+    """A worker as another machine would run it: the database URL and its own data folder."""
+    folder.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "DOCCLASS_DATABASE_URL": url,
+        "DOCCLASS_DATA_DIR": str(folder),
+        "DOCCLASS_CLASSIFIER": "local",
+        "DOCCLASS_WORKERS": "2",
+        "DOCCLASS_PROCESS_WORKERS": "1",
+        "DOCCLASS_POLL_S": "0.2",
+        "DOCCLASS_HEARTBEAT_S": "0.5",
+        "DOCCLASS_LEASE_S": "2",
+    }
+    with open(folder / "worker.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "docclass", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its reader processes die with it
+        )
+
+
+@pytest.fixture
+def workers(empty_pg_url: str, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs = [start_worker(empty_pg_url, tmp_path / f"machine-{i}") for i in range(3)]
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def rows(db: Database, job_id: str) -> dict[str, Document]:
+    """The job's document rows, with the worker that holds (or last saved) each one."""
+    with db.read() as s:
+        return {d.id: d for d in s.exec(select(Document).where(Document.job_id == job_id))}
+
+
+def worker_id(db: Database, pid: int, deadline: float) -> str:
+    while time.monotonic() < deadline:
+        for w in queue.list_workers(db=db):
+            if w.pid == pid:
+                return w.id
+        time.sleep(0.05)
+    raise AssertionError(f"worker {pid} never registered")
+
+
+def test_a_worker_killed_mid_job_leaves_every_document_finished_once(
+    empty_pg_url: str, tmp_path: Path, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    # The app starts on the new database together with the three workers (all migrate it).
+    settings = replace(
+        settings_for(tmp_path / "app", heartbeat_s=0.5, lease_s=2.0, process_workers=1),
+        database_url=empty_pg_url,
+    )
+    service = Service(settings)
+    try:
+        deadline = time.monotonic() + 120
+        victim, *survivors = workers
+        victim_id = worker_id(service.db, victim.pid, deadline)
+        job_id = service.submit(uploads())
+        total = COPIES * 12 * len(CATEGORIES)
+
+        # Kill the victim once it has saved some documents and holds others.
+        while True:
+            assert time.monotonic() < deadline, "the victim never held a document"
+            mine = [d for d in rows(service.db, job_id).values() if d.owner == victim_id]
+            statuses = {d.status for d in mine}
+            if {"completed", "processing"} <= statuses:
+                break
+            time.sleep(0.02)
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+
+        before = rows(service.db, job_id)
+        done_before = {k for k, d in before.items() if d.status == "completed"}
+        held = {k for k, d in before.items() if d.status == "processing" and d.owner == victim_id}
+        assert held and len(done_before) < total, "the kill must land mid-job"
+
+        assert service.wait_job(job_id, timeout=180) == "completed"
+        after = rows(service.db, job_id)
+        assert len(after) == total
+        assert all(d.status == "completed" for d in after.values())
+        for doc_id in done_before:  # never run again, never written again
+            assert after[doc_id].attempts == 1
+            assert after[doc_id].finished_at == before[doc_id].finished_at
+        for doc_id, doc in after.items():  # the victim's documents ran once more, elsewhere
+            assert doc.attempts == (2 if doc_id in held else 1), doc.filename
+            if doc_id in held:
+                assert doc.owner != victim_id
+        savers = {d.owner for d in after.values()}
+        assert victim_id in savers and len(savers - {victim_id}) >= 2
+        assert jobs.get_job(db=service.db, job_id=job_id).status == "completed"
+        live = {w.id for w in queue.list_workers(db=service.db)}
+        assert victim_id not in live  # its lease ran out and it was forgotten
+
+        for proc in survivors:  # Ctrl-C: a clean stop, documents handed back
+            proc.send_signal(signal.SIGINT)
+        assert [p.wait(timeout=60) for p in survivors] == [0, 0]
+    finally:
+        service.stop(wait=False)
