@@ -1,6 +1,6 @@
 """The queue on PostgreSQL and on SQLite; prints numbers, asserts nothing.
 
-    .venv/bin/python bench/queue.py [--pg-url URL] [--claims 4000] [--docs 600]
+    .venv/bin/python bench/claims.py [--pg-url URL] [--claims 4000] [--docs 600]
 
 1. Claims per second with 1, 2, 4 and 8 claimer processes at once, each on its own
    connection, each claim taking up to ``--batch`` documents (what a worker with that many
