@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
-from tests.paths import CORPUS, EVAL
+from tests.paths import CORPUS
 from webui.format import md_plain
 from webui.nav import ROOT
 
@@ -22,10 +21,6 @@ ROUTER = ROOT / "webui" / "router.py"
 ENCRYPTED_PDF = CORPUS / "py-pdf+pypdf/resources/encryption/r2-user-password.pdf"
 CORRUPT_DOCX = CORPUS / "apache+poi/test-data/document/truncated62886.docx"
 SECRET = "sk-test-never-show-9f8e7d6c5b4a"
-
-needs_shared_data = pytest.mark.skipif(
-    not (EVAL.is_dir() and CORPUS.is_dir()), reason="shared corpus or eval documents missing"
-)
 
 
 def new_app() -> AppTest:

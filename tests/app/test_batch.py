@@ -12,7 +12,6 @@ from tests.app.support import (
     ENCRYPTED_PDF,
     button,
     metrics,
-    needs_shared_data,
     new_app,
     no_exception,
     open_page,
@@ -22,8 +21,6 @@ from tests.paths import eval_texts
 from webui import nav
 from webui.format import status_label
 from webui.service import get_service
-
-pytestmark = needs_shared_data
 
 
 def test_batch_creates_a_job_that_the_status_page_follows_to_the_end(data_dir: Path) -> None:

@@ -15,7 +15,6 @@ from tests.app.support import (
     ENCRYPTED_PDF,
     find_table,
     metrics,
-    needs_shared_data,
     new_app,
     no_exception,
     shown,
@@ -24,8 +23,6 @@ from tests.builders import docx_from_text
 from tests.paths import eval_texts
 from webui.format import md_escape
 from webui.service import get_service
-
-pytestmark = needs_shared_data
 
 
 def test_classify_a_docx_shows_category_scores_reason_and_text(data_dir: Path) -> None:

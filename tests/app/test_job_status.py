@@ -15,7 +15,6 @@ from tests.app.support import (
     ENCRYPTED_PDF,
     button,
     metrics,
-    needs_shared_data,
     new_app,
     no_exception,
     open_page,
@@ -27,8 +26,6 @@ from tests.paths import eval_texts
 from webui import nav
 from webui.format import status_label
 from webui.jobs import documents_table_key
-
-pytestmark = needs_shared_data
 
 
 def test_status_page_polls_while_running_and_shows_a_selected_document(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from docclass.jobs.service import Service
 from docclass.store.documents import job_documents
-from tests.app.support import needs_shared_data, new_app, no_exception, open_page, shown, submit
+from tests.app.support import new_app, no_exception, open_page, shown, submit
 from tests.paths import eval_texts
 from webui import nav
-
-pytestmark = needs_shared_data
 
 
 def test_jobs_page_lists_filters_links_and_deletes(idle_service: Service) -> None:

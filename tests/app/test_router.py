@@ -14,7 +14,6 @@ from tests.app.support import (
     SECRET,
     all_text,
     find_table,
-    needs_shared_data,
     new_app,
     no_exception,
     open_page,
@@ -76,7 +75,6 @@ def test_one_service_per_process_replaced_when_the_data_settings_change(
     assert second.worker.closed and current_service() is None
 
 
-@needs_shared_data
 def test_sidebar_counts_running_jobs(idle_service: Service) -> None:
     submit(idle_service, eval_texts("email", 1))
     submit(idle_service, eval_texts("resume", 1))

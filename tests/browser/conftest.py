@@ -122,9 +122,10 @@ def run_server(data: Path) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
+
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium not installed")
+        pytest.fail(f"Debian chromium is missing at {CHROMIUM}: bash .ci/run installs it")
     with playwright_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -149,7 +150,8 @@ EXPECT_TIMEOUT_MS = 20_000
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
+
     playwright_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     context = browser.new_context(  # type: ignore[attr-defined]
         viewport={"width": 1440, "height": 1500}, accept_downloads=True, timezone_id="UTC"

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright import sync_api as playwright_api
 
 from tests.browser.conftest import SHOTS, run_server
 from tests.paths import CORPUS, EVAL
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 BATCH = [
@@ -31,12 +31,7 @@ BATCH = [
 ]
 NASTY_NAME = "**contract** [open](javascript:alert(1)) :red[x].txt"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not all(p.is_file() for p in BATCH) or not EVAL.is_dir(), reason="shared corpus missing"
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,7 @@ from docclass.settings import load_settings
 from tests.browser.conftest import run_server
 from tests.paths import EVAL
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not EVAL.is_dir(), reason="shared eval documents missing"),
-]
+pytestmark = pytest.mark.browser
 
 
 def test_queued_jobs_resume_when_the_server_starts_with_no_browser_open(tmp_path: Path) -> None:

@@ -580,7 +580,7 @@ def _raw_forms(value: str) -> set[str]:
 def _pii_document() -> str:
     path = EVAL / "email" / "0000.txt"
     if not path.is_file():
-        pytest.skip(f"shared eval data not found at {path}")
+        pytest.fail(f"shared eval data not found at {path}")
     original = path.read_text("utf-8")
     lines = original.splitlines()
     planted = [

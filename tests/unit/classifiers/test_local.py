@@ -21,7 +21,6 @@ from tests.paths import EVAL
 DATA = EVAL
 FOLDER_TO_CATEGORY = {"news_article": "news article", "scientific_paper": "scientific paper"}
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"no development documents at {DATA}")
 
 Doc = tuple[str, str, str]  # text, category, "folder/file.txt"
 

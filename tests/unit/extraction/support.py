@@ -25,7 +25,7 @@ def corpus_dir() -> Path:
     default = ROOT.parent / "shared" / "corpus"
     path = Path(os.environ.get("DOCCLASS_CORPUS") or default)
     if not (path / "MANIFEST.tsv").is_file():
-        pytest.skip(f"corpus not found at {path}")
+        pytest.fail(f"corpus not found at {path}")
     return path
 
 

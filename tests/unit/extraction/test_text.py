@@ -67,7 +67,7 @@ def test_utf8_text_with_c1_controls_is_text_not_binary() -> None:
 def test_dev_resumes_with_garbled_bullets_are_read(name: str) -> None:
     path = EVAL / "resume" / name
     if not path.is_file():
-        pytest.skip(f"eval set not found at {path}")
+        pytest.fail(f"eval set not found at {path}")
     text = path.read_bytes().decode("utf-8")
     c1 = sum("\x80" <= ch <= "\x9f" for ch in text)
     assert c1 > len(text) // 100  # more than the 1% of control characters that means binary
