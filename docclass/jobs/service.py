@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from docclass import export as exports
-from docclass.classifiers.factory import check_kind, uses_llm, uses_local
+from docclass.classifiers.factory import check_kind
 from docclass.jobs.errors import describe_error
 from docclass.jobs.pipeline import ExtractFn, ReadTask, Scored, conclude, read_and_score
-from docclass.jobs.spec import JobSpec, taxonomy_of
+from docclass.jobs.spec import spec_for, taxonomy_of
 from docclass.jobs.uploads import Upload, UploadStore
 from docclass.jobs.worker import Worker, read_result
 from docclass.schemas import ACTIVE_JOB, DocStatus, DocumentOut, JobListOut, JobOut
@@ -183,15 +183,13 @@ class Service:
         out = DocumentOut(filename=upload.filename, sha256=new.sha256, size=new.size)
         if tmp is None:
             return out.model_copy(update={"status": DocStatus.failed, "error": new.error})
-        spec = JobSpec(
-            taxonomy_name=tax.name,
-            taxonomy_toml=tax.source_text,
-            taxonomy_base_dir=str(tax.base_dir) if tax.base_dir else None,
-            local=uses_local(kind),
-            llm=uses_llm(kind, self.settings),
+        spec = spec_for(
+            tax.name,
+            tax.source_text,
+            str(tax.base_dir) if tax.base_dir else None,
+            kind,
+            self.settings,
             corrections_version=corrections.corrections_version(db=self.db, taxonomy_name=tax.name),
-            database_url=self.settings.database_url,
-            review_threshold=self.settings.review_threshold,
         )
         task = ReadTask(
             path=str(tmp),

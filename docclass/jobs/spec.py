@@ -96,12 +96,32 @@ def taxonomy_of(job: Job) -> Taxonomy:
 
 def spec_of(job: Job, settings: Settings, *, corrections_version: int) -> JobSpec:
     """What reader processes need to run this job's documents."""
+    return spec_for(
+        job.taxonomy_name,
+        job.taxonomy_toml,
+        job.taxonomy_base_dir,
+        job.classifier,
+        settings,
+        corrections_version=corrections_version,
+    )
+
+
+def spec_for(
+    taxonomy_name: str,
+    taxonomy_toml: str,
+    taxonomy_base_dir: str | None,
+    kind: str,
+    settings: Settings,
+    *,
+    corrections_version: int,
+) -> JobSpec:
+    """A spec for a taxonomy and classifier kind (a job row's, or a one-off answer's)."""
     return JobSpec(
-        taxonomy_name=job.taxonomy_name,
-        taxonomy_toml=job.taxonomy_toml,
-        taxonomy_base_dir=job.taxonomy_base_dir,
-        local=uses_local(job.classifier),
-        llm=uses_llm(job.classifier, settings),
+        taxonomy_name=taxonomy_name,
+        taxonomy_toml=taxonomy_toml,
+        taxonomy_base_dir=taxonomy_base_dir,
+        local=uses_local(kind),
+        llm=uses_llm(kind, settings),
         corrections_version=corrections_version,
         database_url=settings.database_url,
         review_threshold=settings.review_threshold,
