@@ -78,8 +78,11 @@ class DocumentResult(Verdict):
     error: str | None = None
     # Reading
     kind: str | None = None  # pdf, docx, text
-    engine: str | None = None  # the reader that produced the text
+    engine: str | None = None  # the reader that produced the text ("ocr:<engine>" for scans)
     pages: int | None = None
+    # OCR: pages whose text came from recognition, and its mean confidence (0..1).
+    ocr_pages: int | None = None
+    ocr_confidence: float | None = None
     characters: int | None = None
     truncated: bool = False
     page_starts: list[int] | None = _json(default=None)
@@ -110,6 +113,9 @@ class DocumentState(SQLModel):
     progress: int = 0
     attempts: int = 0
     corrected_category: str | None = None
+    # The analyst's review: accepting the answer or correcting it marks it reviewed.
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
@@ -164,6 +170,8 @@ _ROW_FIELDS_SET = frozenset(_ROW_FIELDS)
 
 
 class JobBase(SQLModel):
+    # What analysts call the job (default: date and first file name, set at submit).
+    name: str | None = None
     taxonomy_name: str
     classifier: str = "local"
     total_files: int = 0

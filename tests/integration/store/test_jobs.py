@@ -49,7 +49,7 @@ def test_get_job_and_list_jobs_shapes(db: Database) -> None:
     job = jobs.get_job(db=db, job_id=job_id)
     assert job is not None
     assert set(job.model_dump()) == {
-        "job_id", "status", "taxonomy_name", "classifier", "total_files", "pending",
+        "job_id", "name", "status", "taxonomy_name", "classifier", "total_files", "pending",
         "processing", "completed", "failed", "cancelled", "progress", "created_at",
         "updated_at", "finished_at", "documents", "error",
     }  # fmt: skip

@@ -22,11 +22,17 @@ from tests.integration.store.test_jobs import make_job
 from tests.pg import PostgresServer
 
 # The tables as ``create_all`` made them before migrations: these models without the upload
-# chunks that came with the migrations, and with the claim index they had then.
+# chunks that came with the migrations, with the claim index they had then and without the
+# columns added since.
 CREATE_ALL_TABLES = [t.__table__ for t in (Job, Document, Correction, Worker)]  # type: ignore[attr-defined]
 CREATE_ALL_INDEX = [
     "DROP INDEX ix_document_job_status_position",
     "CREATE INDEX ix_document_job_status ON document (job_id, status)",
+    *(
+        f"ALTER TABLE document DROP COLUMN {column}"
+        for column in ("ocr_pages", "ocr_confidence", "reviewed_at", "reviewed_by")
+    ),
+    "ALTER TABLE job DROP COLUMN name",
 ]
 
 # The schema of the last release, as its ``create_all`` made it in SQLite (no workers, no
@@ -111,13 +117,13 @@ def test_a_new_database_is_created_at_the_newest_revision(empty_url: str) -> Non
 def test_a_database_made_by_create_all_is_stamped_and_upgraded(empty_url: str) -> None:
     old = create_engine(empty_url)
     SQLModel.metadata.create_all(old, tables=CREATE_ALL_TABLES)
+    before = Database(empty_url, create=False)
+    job_id = make_job(before, 3)
+    before.dispose()
     with old.begin() as conn:
         for statement in CREATE_ALL_INDEX:
             conn.exec_driver_sql(statement)
     old.dispose()
-    before = Database(empty_url, create=False)
-    job_id = make_job(before, 3)
-    before.dispose()
 
     db = Database(empty_url)
     try:
