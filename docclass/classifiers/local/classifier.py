@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from docclass.classifiers.base import Classification
+from docclass.classifiers.local import calibration
 from docclass.classifiers.local.explain import rationale, top_terms
 from docclass.classifiers.local.layout import structure
 from docclass.classifiers.local.supervised import (
@@ -210,8 +211,9 @@ class LocalClassifier:
     ) -> Classification:
         best = int(np.argmax(probs))
         category = self._names[best]
-        ranked = np.sort(probs)
-        margin = float(ranked[-1] - ranked[-2]) if len(ranked) > 1 else 1.0
+        gap = calibration.log_gap(probs)
+        if sup is None:  # zero-shot: the sharp softmax becomes a probability of being right
+            probs = calibration.calibrated(probs, stage)
         terms = top_terms(self._names, self._zero, head, best, doc, sup, sup_doc)
         nearest = sup.nearest(sup_doc) if sup is not None and sup_doc is not None else None
         cue = max(
@@ -228,7 +230,7 @@ class LocalClassifier:
             classifier=self.name,
             meta={
                 "stage": stage,
-                "margin": round(margin, 4),
+                "gap": round(gap, 4),
                 "examples": 0 if sup is None else len(sup.labels),
                 "matched_terms": terms,
             },
