@@ -251,6 +251,33 @@ LAYOUTS: tuple[Concept, ...] = (
     ),
 )
 
+# What a catch-all category ("other") is made of in practice: texts that are no business
+# document at all. Lent to every catch-all category, so "none of these" is a decision made on
+# evidence (a recipe's ingredients, a poem's lines, code, a story's dialogue), not only the
+# absence of a better match.
+MISCELLANY = Concept(
+    "miscellany",
+    (),
+    "recipe ingredients ingredient cup cups tbsp tsp tablespoon teaspoon oven bake baking "
+    "minutes stir salt pepper sugar flour butter garlic onion serve servings cook heat boil "
+    "poem poems verse stanza love heart soul night dream sky moon sun thee thy thou oh "
+    "song lyrics chorus verse chords sing baby "
+    "chapter story tale once upon a time she he her his whispered cried replied looked eyes "
+    "door room felt thought knew "
+    "def class import return function var const let true false none null self print "
+    "readme install usage license contributing github repository npm pip",
+    lambda s: max(
+        s["code"],
+        0.7
+        * s["short_lines"]
+        * (1.0 - s["numeric"])
+        * (1.0 - s["amounts"])
+        * (1.0 - s["bullets"])
+        * (1.0 - s["label_value"]),
+    ),
+    "no business-document layout (verse, code or a recipe)",
+)
+
 _CATCH_ALL_NAMES = {"other", "others", "misc", "miscellaneous", "unknown", "none", "unclassified"}
 
 
@@ -270,7 +297,7 @@ def concept_links(category: Category) -> list[tuple[Concept, float]]:
     """Concepts a category is about: 1.0 when its name uses a trigger, 0.5 its description."""
     name = category.name.lower().replace("_", " ")
     desc = category.description.lower()
-    links = []
+    links = [(MISCELLANY, 1.0)] if is_catch_all(category) else []
     for concept in (*CONCEPTS, *LAYOUTS):
         if any(_phrase_in(t, name) for t in concept.triggers):
             links.append((concept, 1.0))
