@@ -57,17 +57,18 @@ def _dev2_sources() -> dict[str, str]:
 
 
 def _text(path: Path) -> str:
-    if path.suffix == ".txt":
-        from docclass.extraction.extract import extract_file
-
-        return extract_file(str(path), path.name).text
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    cached = CACHE / f"{digest}.txt"
-    if cached.exists():
-        return cached.read_text("utf-8")
+    """The classifier's input, as the pipeline builds it (page starts marked)."""
+    from docclass.classifiers.local import classifier_input
     from docclass.extraction.extract import extract_file
 
-    text = extract_file(str(path), path.name).text
+    if path.suffix == ".txt":
+        return extract_file(str(path), path.name).text
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    cached = CACHE / f"{digest}.head.txt"
+    if cached.exists():
+        return cached.read_text("utf-8")
+    extracted = extract_file(str(path), path.name)
+    text = classifier_input(extracted.text, extracted.page_starts)
     CACHE.mkdir(parents=True, exist_ok=True)
     cached.write_text(text, "utf-8")
     return text

@@ -30,6 +30,7 @@ from docclass.classifiers.local.classifier import (
     SELF_TRAIN_SHARES,
     SELF_TRAIN_WEIGHT,
     LocalClassifier,
+    classifier_input,
 )
 from docclass.classifiers.local.concepts import (
     CONCEPTS,
@@ -78,6 +79,7 @@ __all__ = [
     "Cue",
     "LocalClassifier",
     "analyze",
+    "classifier_input",
     "concept_links",
     "is_catch_all",
     "profile_text",

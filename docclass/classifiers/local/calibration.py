@@ -8,8 +8,9 @@ source) of every shared development set, each set weighted equally, one fit per 
 document at a time, or a job's batch pass). ``bench/fit_calibration.py`` refits and prints
 these constants; ``bench/classify_eval.py`` reports the expected calibration error on half B.
 
-Models fitted on examples keep their own calibration (a temperature on out-of-fold margins,
-see :mod:`.supervised`).
+Answers blended with a model fitted on examples go through the same map: their gap is
+wider where the examples agree, so they are more confident, and the scores of every answer
+mean the same thing (a conservative estimate where examples help).
 """
 
 from __future__ import annotations

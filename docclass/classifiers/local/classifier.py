@@ -49,6 +49,23 @@ def _head(text: str) -> str:
     return text[:HEAD_CHARS]
 
 
+def classifier_input(text: str, page_starts: Sequence[int] | None = None) -> str:
+    """The head the classifier reads, with a form feed where each page starts.
+
+    Page breaks are layout the text alone does not show: a head spanning five pages is a
+    slide deck far more often than a paper (see ``layout.structure``'s ``sparse_pages``).
+    """
+    starts = [s for s in (page_starts or ()) if 0 < s < HEAD_CHARS]
+    if not starts:
+        return text[:HEAD_CHARS]
+    parts, previous = [], 0
+    for start in starts:
+        parts.append(text[previous:start])
+        previous = start
+    parts.append(text[previous:HEAD_CHARS])
+    return "\f".join(parts)[:HEAD_CHARS]
+
+
 class LocalClassifier:
     """Offline classifier: zero-shot from the taxonomy text, supervised once examples exist."""
 
@@ -209,11 +226,11 @@ class LocalClassifier:
         detectors: Sequence[DetectorResult],
         stage: str,
     ) -> Classification:
+        """The answer, its rationale and meta, with calibrated scores (see .calibration)."""
         best = int(np.argmax(probs))
         category = self._names[best]
         gap = calibration.log_gap(probs)
-        if sup is None:  # zero-shot: the sharp softmax becomes a probability of being right
-            probs = calibration.calibrated(probs, stage)
+        probs = calibration.calibrated(probs, stage)
         terms = top_terms(self._names, self._zero, head, best, doc, sup, sup_doc)
         nearest = sup.nearest(sup_doc) if sup is not None and sup_doc is not None else None
         cue = max(

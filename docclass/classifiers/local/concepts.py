@@ -193,8 +193,8 @@ CONCEPTS: tuple[Concept, ...] = (
         ("presentation", "slides", "slide", "deck", "slideshow"),
         "slide agenda overview presentation key points questions thank you next steps "
         "summary objectives",
-        lambda s: s["short_lines"] * s["bullets"] * (1.0 - s["amounts"]),
-        "short bullet lines",
+        lambda s: max(s["short_lines"] * s["bullets"], s["sparse_pages"]) * (1.0 - s["amounts"]),
+        "short bullet lines or pages with little text",
     ),
     Concept(
         "bank statement",

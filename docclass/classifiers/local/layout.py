@@ -122,5 +122,7 @@ def structure(head: str) -> dict[str, float]:
         "versus": _sat(len(_VERSUS.findall(body)) + len(_CASE_NO.findall(low)), 1.0),
         "memo": float(_MEMO.search(low[:400]) is not None),
         "code": _sat(len(_CODE_LINE.findall(body)) / n_lines, 0.4),
+        # Pages that hold little text (form feeds mark page starts in the classifier input).
+        "sparse_pages": _sat(max(head.count("\f") - 1, 0), 2.0),
         "cv_headings": _sat(len({m.group(1) for m in _CV_HEADING.finditer(low)}), 2.0),
     }
