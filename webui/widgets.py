@@ -10,6 +10,11 @@ from docclass.settings import Settings
 from docclass.taxonomy import available_taxonomies
 from webui.format import effective_classifier, taxonomy_label
 
+# Largest upload the browser sends (MB; also ``server.maxUploadSize`` in .streamlit/config.toml).
+# Above the engine's own limit on purpose: a file between the two reaches the app, is listed
+# and fails visibly as FileTooLarge instead of vanishing in the uploader.
+UPLOAD_MAX_MB = 200
+
 
 def taxonomy_choices(settings: Settings) -> list[str]:
     """Built-ins, saved taxonomies, and the configured one (first when it is neither)."""
