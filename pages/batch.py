@@ -81,19 +81,21 @@ name = st.text_input(
 if entries:
     total = sum(e.size for e in entries)
     st.caption(f"{len(entries)} uploads · {documents} documents · {fmt_bytes(total)} in total")
+    listing = pd.DataFrame(
+        {
+            "file": [e.name for e in entries],
+            "size": [fmt_bytes(e.size) for e in entries],
+            "note": [
+                f"over the {limit_text} limit: fails as FileTooLarge"
+                if e.too_big
+                else (f"ZIP: {e.documents} documents" if e.archive else "")
+                for e in entries
+            ],
+        }
+    )
     st.dataframe(
-        pd.DataFrame(
-            {
-                "file": [e.name for e in entries],
-                "size": [fmt_bytes(e.size) for e in entries],
-                "note": [
-                    f"over the {limit_text} limit: fails as FileTooLarge"
-                    if e.too_big
-                    else (f"ZIP: {e.documents} documents" if e.archive else "")
-                    for e in entries
-                ],
-            }
-        ),
+        listing,
+        column_order=[c for c in listing.columns if c != "note" or listing["note"].any()],
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(entries), 300),

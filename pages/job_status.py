@@ -209,7 +209,7 @@ def job_panel() -> None:
             hide_index=True,
             width="stretch",
             height=min(38 + 35 * max(len(table), 1), 420),
-            column_order=[c for c in jobs.TABLE_COLUMNS if c != "doc_id"],
+            column_order=jobs.shown_columns(table, jobs.TABLE_COLUMNS),
             column_config=jobs.status_table_config(),
         )
         counts = jobs.category_counts(view.table)
@@ -223,7 +223,7 @@ def job_panel() -> None:
             doc = service.get_document(str(table.iloc[rows[0]]["doc_id"]))
         if doc is not None:
             with st.container(border=True):
-                render_result(doc, key="job_doc", expand_text=False, service=service)
+                render_result(doc, key="job_doc", expand_text=True, service=service)
         else:
             st.info(
                 "Select a row to see that document's result, its pages and text.",

@@ -48,16 +48,15 @@ if "jobs_sort" not in st.session_state:
     sort_param = st.query_params.get("sort", "created_at")
     st.session_state["jobs_sort"] = sort_param if sort_param in SORTS else "created_at"
     st.session_state["jobs_order"] = "asc" if st.query_params.get("order") == "asc" else "desc"
-left, middle, right = st.columns([4, 1.5, 1.2])
-with left:
-    filters = st.pills(
-        "Status",
-        STATUSES,
-        selection_mode="multi",
-        format_func=lambda s: f"{STATUS_ICONS.get(s, '')} {s}",
-        key="jobs_status_filter",
-        help="No choice shows every job.",
-    )
+filters = st.pills(
+    "Status",
+    STATUSES,
+    selection_mode="multi",
+    format_func=lambda s: f"{STATUS_ICONS.get(s, '')} {s}",
+    key="jobs_status_filter",
+    help="No choice shows every job.",
+)
+middle, right, _ = st.columns([1.3, 1.6, 3])
 sort = middle.selectbox("Sort by", list(SORTS), format_func=SORTS.__getitem__, key="jobs_sort")
 order = right.segmented_control(
     "Order",
@@ -149,7 +148,7 @@ def jobs_panel() -> None:
         selection_mode="single-row",
         hide_index=True,
         width="stretch",
-        column_order=[c for c in jobs.JOBS_COLUMNS if c != "job_id"],
+        column_order=[c for c in jobs.JOBS_COLUMNS if c not in ("job_id", "updated")],
         column_config=jobs.jobs_table_config(browser_timezone().key),
     )
     rows = event.selection.rows if event is not None else []

@@ -53,7 +53,7 @@ if not found.rows:
     st.stop()
 taxonomy = service.job_taxonomy(found.rows[0].job_id)
 categories = taxonomy.names if taxonomy is not None else []
-engine_facts("Reviewing", taxonomy_name, found.rows[0].job_name or "these jobs")
+engine_facts("Reviewing", taxonomy_name, "each job's own")
 
 head = st.columns([3, 2])
 head[0].caption(
@@ -117,8 +117,12 @@ with left:
             "category": st.column_config.SelectboxColumn(
                 "Category", options=categories, required=True, width="medium"
             ),
-            "confidence": st.column_config.NumberColumn("Confidence", format="%.0f%%"),
-            "accept": st.column_config.CheckboxColumn("Accept", help="The answer is right"),
+            "confidence": st.column_config.NumberColumn(
+                "Confidence", format="%.0f%%", width="small"
+            ),
+            "accept": st.column_config.CheckboxColumn(
+                "Accept", help="The answer is right", width="small"
+            ),
         },
     )
     edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
@@ -135,18 +139,23 @@ with left:
 
 with right:
     position = min(int(st.session_state.get(FOCUS, 0)), len(found.rows) - 1)
-    nav = st.columns([1, 2, 1])
-    if nav[0].button(
-        "Previous", icon=":material/arrow_back:", shortcut="P", disabled=position == 0
+    st.caption(f"Document {position + 1} of {len(found.rows)} · A accepts · N next · P previous")
+    back, forward, _ = st.columns([1, 1, 1])
+    if back.button(
+        "Previous",
+        icon=":material/arrow_back:",
+        shortcut="P",
+        disabled=position == 0,
+        width="stretch",
     ):
         st.session_state[FOCUS] = position - 1
         st.rerun()
-    nav[1].caption(f"Document {position + 1} of {len(found.rows)} · A accepts · N/P move")
-    if nav[2].button(
+    if forward.button(
         "Next",
         icon=":material/arrow_forward:",
         shortcut="N",
         disabled=position >= len(found.rows) - 1,
+        width="stretch",
     ):
         st.session_state[FOCUS] = position + 1
         st.rerun()

@@ -16,7 +16,7 @@ import streamlit as st
 from docclass.schemas import DocumentQuery
 from webui.jobs import DOC_STATUSES
 
-REVIEW_CHOICES = {"any": "Any", "needs": "Needs review", "done": "No review needed"}
+REVIEW_CHOICES = {"any": "Any", "needs": "To review", "done": "Reviewed or clear"}
 PARAMS = ("q", "cat", "status", "error", "review", "conf", "job")
 
 
@@ -143,7 +143,7 @@ def filter_bar(
     cat_options = sorted({*categories, *st.session_state[f"{prefix}_cat"]})
     cats = top[1].multiselect("Category", cat_options, key=f"{prefix}_cat", placeholder="Any")
     statuses = top[2].multiselect("Status", DOC_STATUSES, key=f"{prefix}_status", placeholder="Any")
-    bottom = st.columns([2, 2, 3])
+    bottom = st.columns([2, 3, 2])
     err_options = sorted({*error_types, *st.session_state[f"{prefix}_error"]})
     errors = bottom[0].multiselect(
         "Error type", err_options, key=f"{prefix}_error", placeholder="Any"

@@ -149,6 +149,21 @@ def found_frame(rows: Sequence[FoundDocument]) -> pd.DataFrame:
     return frame
 
 
+def shown_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns worth a place: ids never; progress, changes and errors only when some
+    row has one (a table of finished documents needs no progress bars)."""
+    out = []
+    for column in columns:
+        if column in ("doc_id", "job_id"):
+            continue
+        if column == "progress" and frame[column].isna().all():
+            continue
+        if column in ("note", "error") and not frame[column].astype(bool).any():
+            continue
+        out.append(column)
+    return out
+
+
 def load_job_view(service: Service, job_id: str) -> JobView | None:
     """The job, its counts and its rows, read in one transaction (what the page polls)."""
     job = service.get_job(job_id)
@@ -204,7 +219,7 @@ def status_column(label: str = "Status", statuses: Sequence[str] = DOC_STATUSES)
         label,
         options=list(statuses),
         color=[STATUS_HEX[s] for s in statuses],
-        width="small",
+        width=105,
         disabled=True,
     )
 
@@ -212,16 +227,16 @@ def status_column(label: str = "Status", statuses: Sequence[str] = DOC_STATUSES)
 def status_table_config() -> dict[str, Any]:
     cc = st.column_config
     return {
-        "job": cc.TextColumn("Job", width="small"),
-        "file": cc.TextColumn("File", width="medium", help="The path within the upload"),
+        "job": cc.TextColumn("Job", width=110),
+        "file": cc.TextColumn("File", width=210, help="The path within the upload"),
         "status": status_column(),
         "progress": cc.ProgressColumn(
             "Progress", min_value=0, max_value=100, format="%d%%", width="small"
         ),
-        "category": cc.TextColumn("Category", width="medium", help="An analyst's correction wins"),
-        "confidence": cc.NumberColumn("Confidence", format="%.0f%%", width="small"),
+        "category": cc.TextColumn("Category", width=150, help="An analyst's correction wins"),
+        "confidence": cc.NumberColumn("Conf.", format="%.0f%%", width=60, help="Confidence"),
         "review": cc.CheckboxColumn(
-            "Review", width="small", help="Flagged for an analyst and not reviewed yet"
+            "Review", width=60, help="Flagged for an analyst and not reviewed yet"
         ),
         "note": cc.TextColumn(
             "Changed",
@@ -280,21 +295,21 @@ def list_jobs_frame(
 def jobs_table_config(tz: str) -> dict[str, Any]:
     cc = st.column_config
     return {
-        "name": cc.TextColumn("Name", width="medium"),
+        "name": cc.TextColumn("Name", width=220),
         "link": cc.LinkColumn(
-            "Job", display_text=r"job=([0-9a-f]{8})", help="Open the job's status page"
+            "Job", display_text=r"job=([0-9a-f]{8})", help="Open the job's status page", width=80
         ),
         "status": status_column(statuses=JOB_STATUSES),
         "progress": cc.ProgressColumn(
             "Progress", min_value=0, max_value=100, format="%.0f%%", width="small"
         ),
-        "files": cc.NumberColumn("Files", width="small"),
-        "completed": cc.NumberColumn("Completed", width="small"),
-        "failed": cc.NumberColumn("Failed", width="small"),
-        "taxonomy": cc.TextColumn("Taxonomy", width="small"),
-        "classifier": cc.TextColumn("Classifier", width="small"),
-        "created": cc.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm:ss", timezone=tz),
-        "updated": cc.DatetimeColumn("Updated", format="YYYY-MM-DD HH:mm:ss", timezone=tz),
+        "files": cc.NumberColumn("Files", width=55),
+        "completed": cc.NumberColumn("Done", width=55, help="Completed"),
+        "failed": cc.NumberColumn("Failed", width=55),
+        "taxonomy": cc.TextColumn("Taxonomy", width=100),
+        "classifier": cc.TextColumn("Classifier", width=80),
+        "created": cc.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm", timezone=tz),
+        "updated": cc.DatetimeColumn("Updated", format="YYYY-MM-DD HH:mm", timezone=tz),
     }
 
 

@@ -216,7 +216,7 @@ def render_review(service: Service, doc: DocumentOut, *, key: str, shortcuts: bo
         return
     names = taxonomy.names
     current = doc.category
-    if f"{key}_correct_who" not in st.session_state:
+    if f"{key}_correct_who" not in st.session_state or shortcuts:
         st.session_state[f"{key}_correct_who"] = st.session_state.get(REVIEWER, "")
     with st.form(f"{key}_correct", border=True):
         choice_col, who_col = st.columns([3, 2])
@@ -226,7 +226,8 @@ def render_review(service: Service, doc: DocumentOut, *, key: str, shortcuts: bo
             index=names.index(current) if current in names else 0,
             key=f"{key}_correct_choice",
         )
-        who_col.text_input("Your name (optional)", key=f"{key}_correct_who", max_chars=80)
+        if not shortcuts:  # the Review page asks for the name once, above its queue
+            who_col.text_input("Your name (optional)", key=f"{key}_correct_who", max_chars=80)
         st.form_submit_button(
             "Save correction",
             icon=":material/save:",

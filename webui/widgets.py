@@ -64,6 +64,7 @@ def horizontal_bars(frame: pd.DataFrame, value: str) -> None:
         horizontal=True,
         sort=f"-{value}",
         height=max(160, 28 * len(frame) + 40),
-        x_label=value,
-        y_label="",
+        # Horizontal: "x" is the category axis, drawn upright; its names say enough.
+        x_label="",
+        y_label=value,
     )
