@@ -78,7 +78,7 @@ with left:
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(table), 560),
-        column_order=jobs.shown_columns(table, jobs.FOUND_COLUMNS),
+        column_order=jobs.shown_columns(table),
         column_config=jobs.status_table_config(),
     )
 with right:

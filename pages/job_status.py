@@ -209,7 +209,7 @@ def job_panel() -> None:
             hide_index=True,
             width="stretch",
             height=min(38 + 35 * max(len(table), 1), 420),
-            column_order=jobs.shown_columns(table, jobs.TABLE_COLUMNS),
+            column_order=jobs.shown_columns(table),
             column_config=jobs.status_table_config(),
         )
         counts = jobs.category_counts(view.table)

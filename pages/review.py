@@ -110,18 +110,18 @@ with left:
         width="stretch",
         height=min(38 + 35 * len(frame), 560),
         disabled=["job", "file", "confidence"],
-        column_order=["job", "file", "category", "confidence", "accept"],
+        column_order=["job", "file", "category", "accept", "confidence"],
         column_config={
-            "job": st.column_config.TextColumn("Job", width="small"),
-            "file": st.column_config.TextColumn("File", width="medium"),
+            "job": st.column_config.TextColumn("Job", width=90),
+            "file": st.column_config.TextColumn("File", width=180),
             "category": st.column_config.SelectboxColumn(
-                "Category", options=categories, required=True, width="medium"
-            ),
-            "confidence": st.column_config.NumberColumn(
-                "Confidence", format="%.0f%%", width="small"
+                "Category", options=categories, required=True, width=150
             ),
             "accept": st.column_config.CheckboxColumn(
-                "Accept", help="The answer is right", width="small"
+                "Accept", help="The answer is right", width=60
+            ),
+            "confidence": st.column_config.ProgressColumn(
+                "Confidence", min_value=0, max_value=100, format="%.0f%%", width=90
             ),
         },
     )

@@ -55,8 +55,11 @@ TABLE_COLUMNS = [
     "review",
     "note",
     "error",
+    "notes",
 ]
 FOUND_COLUMNS = ["doc_id", "job_id", "job", *TABLE_COLUMNS[1:]]
+# What a table shows, in order (the rest are data for the page: ids, flags, full errors).
+SHOWN = ["job", "file", "status", "progress", "category", "confidence", "notes"]
 JOBS_COLUMNS = [
     "job_id",
     "name",
@@ -118,6 +121,9 @@ def note(row: DocumentRow) -> str:
 
 def _record(r: DocumentRow) -> tuple:
     unfinished = r.status in ("pending", "processing")
+    review = bool(r.needs_review and not r.reviewed)
+    changes = note(r)
+    notes = [r.error or "", "needs review" if review else "", changes]
     return (
         r.id,
         r.filename,
@@ -125,9 +131,10 @@ def _record(r: DocumentRow) -> tuple:
         r.progress if unfinished else None,
         r.corrected_category or r.final_category or "",
         r.confidence,
-        bool(r.needs_review and not r.reviewed),
-        note(r),
+        review,
+        changes,
         r.error or "",
+        "; ".join(n for n in notes if n),
     )
 
 
@@ -149,16 +156,16 @@ def found_frame(rows: Sequence[FoundDocument]) -> pd.DataFrame:
     return frame
 
 
-def shown_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    """The columns worth a place: ids never; progress, changes and errors only when some
-    row has one (a table of finished documents needs no progress bars)."""
+def shown_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns a table shows: progress only while some document is read, notes only
+    when some row has one (errors, review flags, changes)."""
     out = []
-    for column in columns:
-        if column in ("doc_id", "job_id"):
+    for column in SHOWN:
+        if column not in frame.columns:
             continue
         if column == "progress" and frame[column].isna().all():
             continue
-        if column in ("note", "error") and not frame[column].astype(bool).any():
+        if column == "notes" and not frame[column].astype(bool).any():
             continue
         out.append(column)
     return out
@@ -228,23 +235,23 @@ def status_table_config() -> dict[str, Any]:
     cc = st.column_config
     return {
         "job": cc.TextColumn("Job", width=110),
-        "file": cc.TextColumn("File", width=210, help="The path within the upload"),
+        "file": cc.TextColumn("File", width=190, help="The path within the upload"),
         "status": status_column(),
         "progress": cc.ProgressColumn(
             "Progress", min_value=0, max_value=100, format="%d%%", width="small"
         ),
-        "category": cc.TextColumn("Category", width=150, help="An analyst's correction wins"),
-        "confidence": cc.NumberColumn("Conf.", format="%.0f%%", width=60, help="Confidence"),
-        "review": cc.CheckboxColumn(
-            "Review", width=60, help="Flagged for an analyst and not reviewed yet"
+        "category": cc.TextColumn("Category", width=140, help="An analyst's correction wins"),
+        # A bar, and an empty cell for a document without one (a number column says "None").
+        "confidence": cc.ProgressColumn(
+            "Confidence", min_value=0, max_value=100, format="%.0f%%", width=95
         ),
-        "note": cc.TextColumn(
-            "Changed",
-            width="medium",
-            help="Corrected by an analyst (the prediction is kept), or refined by the job's "
-            "finishing step (the earlier answer is kept)",
+        "notes": cc.TextColumn(
+            "Notes",
+            width="large",
+            help="The error of a failed document; needs review; corrected by an analyst (the "
+            "prediction is kept) or refined by the job's finishing step (the earlier answer "
+            "is kept)",
         ),
-        "error": cc.TextColumn("Error", width="large"),
     }
 
 

@@ -66,6 +66,18 @@ def test_documents_frame_shows_percentages_and_the_category_that_counts() -> Non
         "",
         "reviewed; refined · was other",
     ]
+    assert frame["notes"].tolist()[2] == "EncryptedDocument: password required"
+    assert frame["notes"].tolist()[4] == "reviewed; refined · was other"
+    assert jobs.shown_columns(frame) == [
+        "file",
+        "status",
+        "progress",
+        "category",
+        "confidence",
+        "notes",
+    ]
+    done = jobs.documents_frame([row(0, final_category="invoice", confidence=0.9)])
+    assert jobs.shown_columns(done) == ["file", "status", "category", "confidence"]
     counts = jobs.category_counts(frame)
     assert counts.to_dict("records") == [
         {"category": "invoice", "documents": 2},
