@@ -39,8 +39,7 @@ MIN_READER_MB = 768
 class Limits:
     """What one document may cost; enforced by extraction and the runner."""
 
-    # Megabytes of 1,000,000 bytes: the unit the browser's uploader and every page show.
-    max_file_bytes: int = 50 * 1_000_000
+    max_file_bytes: int = 50 * 1024 * 1024
     max_pages: int = 500
     max_chars: int = 200_000
     doc_timeout_s: float = 60.0
@@ -97,7 +96,7 @@ def load_settings(**overrides: object) -> Settings:
         "workers": workers,
         "process_workers": process_workers,
         "limits": Limits(
-            max_file_bytes=_env_int("DOCCLASS_MAX_FILE_MB", 50) * 1_000_000,
+            max_file_bytes=_env_int("DOCCLASS_MAX_FILE_MB", 50) * 1024 * 1024,
             max_pages=_env_int("DOCCLASS_MAX_PAGES", 500),
             max_chars=_env_int("DOCCLASS_MAX_CHARS", 200_000),
             doc_timeout_s=_env_float("DOCCLASS_DOC_TIMEOUT", 60.0),

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from webui.actions import SubmitError, plan_uploads, submit_uploads
-from webui.format import effective_classifier, fmt_bytes, local_job_name, md_escape
+from webui.format import effective_classifier, fmt_bytes, limit_text, local_job_name, md_escape
 from webui.nav import PAGE_STATUS
 from webui.service import get_service
 from webui.session import browser_timezone, flash, watch_job
@@ -25,7 +25,7 @@ from webui.widgets import UPLOAD_MAX_MB, pick_taxonomy_and_classifier
 service = get_service()
 settings = service.settings
 limit = settings.limits.max_file_bytes
-limit_text = fmt_bytes(limit).replace(".0 ", " ")
+limit_shown = limit_text(limit)
 
 st.title("Batch")
 st.caption(
@@ -42,7 +42,7 @@ mode = st.segmented_control(
     key="batch_mode",
 )
 help_text = (
-    f"PDF, Word or text files up to {limit_text} each; ZIP archives are unpacked, keeping "
+    f"PDF, Word or text files up to {limit_shown} each; ZIP archives are unpacked, keeping "
     f"their folders. The browser refuses files over {UPLOAD_MAX_MB} MB outright."
 )
 if mode == "folder":
@@ -86,7 +86,7 @@ if entries:
             "file": [e.name for e in entries],
             "size": [fmt_bytes(e.size) for e in entries],
             "note": [
-                f"over the {limit_text} limit: fails as FileTooLarge"
+                f"over the {limit_shown} limit: fails as FileTooLarge"
                 if e.too_big
                 else (f"ZIP: {e.documents} documents" if e.archive else "")
                 for e in entries
@@ -109,7 +109,7 @@ if entries:
     if too_big:
         st.warning(
             md_escape(
-                f"{len(too_big)} file(s) are over the {limit_text} limit and will be listed in "
+                f"{len(too_big)} file(s) are over the {limit_shown} limit and will be listed in "
                 f"the job as failed (FileTooLarge): {', '.join(too_big)}"
             ),
             icon=":material/warning:",

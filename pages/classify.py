@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from webui.actions import classify_upload
-from webui.format import effective_classifier, fmt_bytes
+from webui.format import effective_classifier, limit_text
 from webui.result import render_result
 from webui.service import get_service
 from webui.sidebar import engine_facts
@@ -34,7 +34,7 @@ uploaded = st.file_uploader(
     "Document",
     accept_multiple_files=False,
     key="classify_file",
-    help=f"Up to {fmt_bytes(settings.limits.max_file_bytes).replace('.0 ', ' ')}.",
+    help=f"Up to {limit_text(settings.limits.max_file_bytes)}.",
     max_upload_size=UPLOAD_MAX_MB,
 )
 

@@ -76,7 +76,7 @@ def short_id(job_id: str) -> str:
 
 
 # Sizes in decimal units (1 kB = 1,000 bytes), as the browser's uploader shows them, so a
-# file has one size everywhere (and DOCCLASS_MAX_FILE_MB counts megabytes of 1,000,000).
+# file has one size on every page. (DOCCLASS_MAX_FILE_MB is in MiB: see limit_text.)
 UNIT = 1000
 
 
@@ -163,6 +163,11 @@ def finished_text(job: JobOut) -> str:
 
 def finished_icon(job: JobOut) -> str | None:
     return ":material/warning:" if job.failed else STATUS_ICONS.get(job.status)
+
+
+def limit_text(max_file_bytes: int) -> str:
+    """The file size limit in the pages' unit, with the setting's own (``52.4 MB (50 MiB)``)."""
+    return f"{fmt_bytes(max_file_bytes)} ({max_file_bytes / (1024 * 1024):g} MiB)"
 
 
 def confidence_text(confidence: float | None) -> str:

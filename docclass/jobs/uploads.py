@@ -131,7 +131,7 @@ class UploadStore:
                 filename=upload.filename,
                 sha256="",
                 size=total,
-                error=f"FileTooLarge: file is over the {limit / 1_000_000:g} MB limit",
+                error=f"FileTooLarge: file is over the {limit / (1024 * 1024):g} MB limit",
             )
         return Path(tmp_name), NewDocument(
             filename=upload.filename, sha256=digest.hexdigest(), size=size

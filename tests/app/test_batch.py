@@ -84,18 +84,18 @@ def test_a_file_over_the_limit_is_announced_and_listed_as_failed(
 ) -> None:
     monkeypatch.setenv("DOCCLASS_MAX_FILE_MB", "1")
     small = eval_texts("email", 1)[0]
-    files = [(small.name, small.read_bytes(), "text/plain"), ("big.txt", b"x" * 1_000_001, "")]
+    files = [(small.name, small.read_bytes(), "text/plain"), ("big.txt", b"x" * (1 << 20 | 1), "")]
     at = open_page(new_app(), nav.PAGE_BATCH)
     at.file_uploader[0].set_value(files).run()
     no_exception(at)
     assert shown(at.warning) == [
-        "1 file(s) are over the 1 MB limit and will be listed in the job as failed "
+        "1 file(s) are over the 1.0 MB (1 MiB) limit and will be listed in the job as failed "
         "(FileTooLarge): big.txt"
     ]
     assert at.button[0].label == "Start job (2 files)", "the big file is not left out"
     assert find_table(at, "note")["note"].tolist() == [
         "",
-        "over the 1 MB limit: fails as FileTooLarge",
+        "over the 1.0 MB (1 MiB) limit: fails as FileTooLarge",
     ]
     at.button[0].click().run()
     job = get_service().get_job(at.query_params["job"])
