@@ -1,4 +1,5 @@
-"""Export a job's results as CSV (Excel-safe) or JSON."""
+"""Export results as CSV (Excel-safe) or JSON: a whole job, or exactly the documents a
+filtered view shows (the same :class:`~docclass.schemas.DocumentQuery`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from docclass.detectors import DETECTORS
-from docclass.schemas import DocumentOut
-from docclass.store import documents, jobs
+from docclass.schemas import DocumentOut, DocumentQuery
+from docclass.store import documents, jobs, search
 from docclass.store.db import Database
 
 FORMATS = ("csv", "json")
@@ -29,6 +30,10 @@ COLUMNS = [
     "corrected_category",
     "needs_review",
     "review_reason",
+    "reviewed_at",
+    "reviewed_by",
+    "refined",
+    "earlier_category",
     *[f"top{i}_{part}" for i in range(1, TOP_N + 1) for part in ("category", "score")],
     *DETECTOR_COLUMNS,
     "pages",
@@ -55,6 +60,8 @@ def _iso(value: datetime | None) -> str | None:
 def document_row(doc: DocumentOut) -> dict[str, Any]:
     """One flat row per document; the same keys in CSV and JSON."""
     top = sorted((doc.scores or {}).items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
+    meta = doc.classifier_meta or {}
+    single = meta.get("single") if isinstance(meta.get("single"), dict) else {}
     row: dict[str, Any] = {
         "job_id": doc.job_id,
         "doc_id": doc.id,
@@ -67,6 +74,11 @@ def document_row(doc: DocumentOut) -> dict[str, Any]:
         "corrected_category": doc.corrected_category,
         "needs_review": doc.needs_review,
         "review_reason": doc.review_reason,
+        "reviewed_at": _iso(doc.reviewed_at),
+        "reviewed_by": doc.reviewed_by,
+        # The job's finishing step changed the answer: what it was before.
+        "refined": bool(meta.get("refined")),
+        "earlier_category": single.get("category") if meta.get("refined") else None,
     }
     for i in range(TOP_N):
         name, score = top[i] if i < len(top) else (None, None)
@@ -110,19 +122,40 @@ def rows_to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def export_job(*, db: Database, job_id: str, fmt: str = "csv") -> bytes:
+def _check(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose csv or json")
-    job = jobs.get_job(db=db, job_id=job_id, include_documents=False)
-    if job is None:
-        raise KeyError(f"no job {job_id}")
-    docs = list(documents.job_documents(db=db, job_id=job_id))
+
+
+def _json_rows(docs: list[DocumentOut]) -> list[dict[str, Any]]:
     rows = [document_row(d) for d in docs]
-    if fmt == "csv":
-        return rows_to_csv(rows)
     for row, doc in zip(rows, docs, strict=True):
         row["scores"] = doc.scores or {}
         row["detector_counts"] = doc.detector_counts or {}
         row["rationale"] = doc.rationale
-    payload = {"job": job.model_dump(mode="json", exclude={"documents"}), "documents": rows}
+    return rows
+
+
+def export_job(*, db: Database, job_id: str, fmt: str = "csv") -> bytes:
+    _check(fmt)
+    job = jobs.get_job(db=db, job_id=job_id, include_documents=False)
+    if job is None:
+        raise KeyError(f"no job {job_id}")
+    docs = list(documents.job_documents(db=db, job_id=job_id))
+    if fmt == "csv":
+        return rows_to_csv(document_row(d) for d in docs)
+    payload = {
+        "job": job.model_dump(mode="json", exclude={"documents"}),
+        "documents": _json_rows(docs),
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def export_documents(*, db: Database, query: DocumentQuery, fmt: str = "csv") -> bytes:
+    """Exactly the documents ``query`` finds, in the order the filtered view lists them."""
+    _check(fmt)
+    docs = list(search.found_documents(db=db, query=query))
+    if fmt == "csv":
+        return rows_to_csv(document_row(d) for d in docs)
+    payload = {"query": query.model_dump(mode="json"), "documents": _json_rows(docs)}
     return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")

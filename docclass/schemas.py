@@ -136,7 +136,11 @@ class DocumentOut(DocumentFacts, DocumentState, DocumentResult):
 
 
 class DocumentRow(BaseModel):
-    """One line of a job's document table: what a live view polls (no JSON, no text)."""
+    """One line of a document table: what a live view polls (no JSON, no text).
+
+    ``refined`` and ``single_category`` come from ``classifier_meta`` (read in SQL): the
+    job's finishing step changed the answer, and what it was before.
+    """
 
     id: str
     filename: str
@@ -147,6 +151,9 @@ class DocumentRow(BaseModel):
     confidence: float | None = None
     needs_review: bool = False
     error: str | None = None
+    reviewed: bool = False
+    refined: bool = False
+    single_category: str | None = None
 
     @classmethod
     def from_row(cls, values: tuple) -> DocumentRow:
@@ -154,7 +161,8 @@ class DocumentRow(BaseModel):
         10,000 documents builds 10,000 of these per refresh)."""
         row = cls.__new__(cls)
         data = dict(zip(_ROW_FIELDS, values, strict=True))
-        data["needs_review"] = bool(data["needs_review"])
+        for flag in ("needs_review", "reviewed", "refined"):
+            data[flag] = bool(data[flag])
         object.__setattr__(row, "__dict__", data)
         object.__setattr__(row, "__pydantic_fields_set__", _ROW_FIELDS_SET)
         object.__setattr__(row, "__pydantic_extra__", None)
@@ -164,6 +172,45 @@ class DocumentRow(BaseModel):
 
 _ROW_FIELDS = tuple(DocumentRow.model_fields)
 _ROW_FIELDS_SET = frozenset(_ROW_FIELDS)
+
+
+class FoundDocument(DocumentRow):
+    """A document found by a search across jobs: its row and the job it belongs to."""
+
+    job_id: str
+    job_name: str | None = None
+    taxonomy_name: str = ""
+    reviewed_by: str | None = None
+
+
+class DocumentPage(BaseModel):
+    """One page of a search, and how many documents match in all."""
+
+    total: int
+    rows: list[FoundDocument]
+
+
+class DocumentQuery(BaseModel):
+    """Which documents a search, the review queue or a filtered export shows.
+
+    One shape for the store's query, the service, the export and the URL of a filtered
+    view, so that "export exactly the filtered rows" is the same query twice.
+    """
+
+    job_id: str | None = None
+    # Part of the file name (its relative path), any case.
+    filename: str | None = None
+    categories: list[str] = []
+    statuses: list[str] = []
+    # Error types (``EncryptedDocument``), the part of ``error`` before the colon.
+    error_types: list[str] = []
+    # True: flagged and not yet reviewed (the review queue); False: the others.
+    needs_review: bool | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    taxonomy_name: str | None = None
+    # "recent": newest job first, upload order; "confidence": least confident first.
+    order: str = "recent"
 
 
 # --- jobs -----------------------------------------------------------------------------------
@@ -193,7 +240,13 @@ class JobCounts(SQLModel):
 
     @property
     def done(self) -> int:
+        """Read to the end, classified or failed (cancelled documents are not done)."""
         return self.completed + self.failed
+
+    @property
+    def to_read(self) -> int:
+        """Documents the job reads: all but the cancelled ones (progress is over these)."""
+        return self.pending + self.processing + self.completed + self.failed
 
     @property
     def unfinished(self) -> int:

@@ -16,7 +16,15 @@ BUILTIN = ("default", "sensitivity")
 
 
 class TaxonomyError(ValueError):
-    """A taxonomy file that cannot be used; the message names the line to fix."""
+    """A taxonomy file that cannot be used; the message names the line to fix.
+
+    ``errors`` holds every problem found (one line each, ``line N: …`` first when known);
+    the message is all of them, one per line.
+    """
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        self.errors = errors or [message]
+        super().__init__("\n".join(self.errors))
 
 
 @dataclass(frozen=True)
@@ -72,70 +80,149 @@ def _key_line(text: str, header: int, key: str) -> int:
     return header
 
 
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _open_brackets(text: str) -> list[tuple[str, int]]:
+    """Arrays and inline tables left open: (bracket, 1-based line it opened on).
+
+    A small scanner that skips strings, comments and ``[table]`` headers; it lets a TOML
+    error name the line where an unclosed ``[`` or ``{`` was opened, not the line where the
+    parser gave up (often the next table's header, lines further down).
+    """
+    stack: list[tuple[str, int]] = []
+    quote: str | None = None
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        i = 0
+        if quote is None and not stack and line.lstrip().startswith("["):
+            continue  # a table header: its brackets close on the same line
+        while i < len(line):
+            ch = line[i]
+            if quote is not None:
+                if quote in ('"""', "'''") and line.startswith(quote, i):
+                    quote, i = None, i + 3
+                    continue
+                if quote == '"' and ch == "\\":
+                    i += 2
+                    continue
+                if ch == quote:
+                    quote = None
+                i += 1
+                continue
+            if ch == "#":
+                break
+            if line.startswith('"""', i) or line.startswith("'''", i):
+                quote, i = line[i : i + 3], i + 3
+                continue
+            if ch in "\"'":
+                quote = ch
+            elif ch in "[{":
+                stack.append((ch, number))
+            elif ch in "]}" and stack:
+                stack.pop()
+            i += 1
+        if quote in ('"', "'"):
+            quote = None  # single-line strings end with their line (tomllib says so)
+    return stack
+
+
+def _toml_error(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message, led by the line to fix: where an unclosed bracket opened, else
+    where the parser stopped."""
+    message = str(exc)
+    found = _TOML_AT.search(message)
+    where = _TOML_AT.sub("", message).strip()
+    opened = _open_brackets(text)
+    if opened:
+        bracket, line = opened[0]
+        kind, closer = ("array", "]") if bracket == "[" else ("inline table", "}")
+        stopped = f" (the TOML reader stopped at line {found.group(1)})" if found else ""
+        return f"line {line}: this {kind} is never closed with {closer}{stopped}"
+    if found:
+        return f"line {found.group(1)}, column {found.group(2)}: invalid TOML: {where}"
+    return f"invalid TOML: {message}"
+
+
+def _check_category(
+    text: str, item: dict, index: int, line: int, seen: dict[str, int], base_dir: Path | None
+) -> tuple[Category | None, list[str]]:
+    """One ``[[category]]`` table checked: the category, or every problem with it."""
+    where = f"line {line}" if line else f"category #{index + 1}"
+    cat_name = item.get("name")
+    if not isinstance(cat_name, str) or not cat_name.strip():
+        return None, [f"{where}: category has no name"]
+    cat_name = cat_name.strip()
+    errors: list[str] = []
+    name_line = _key_line(text, line, "name") if line else 0
+    if cat_name in seen:
+        errors.append(
+            f"line {name_line}: duplicate category name {cat_name!r} "
+            f"(first defined at line {seen[cat_name]})"
+        )
+    else:
+        seen[cat_name] = name_line
+    description = item.get("description")
+    if not isinstance(description, str) or not description.strip():
+        desc_line = _key_line(text, line, "description") if line else 0
+        errors.append(f"line {desc_line}: category {cat_name!r} has an empty description")
+    keywords = item.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        kw_line = _key_line(text, line, "keywords") if line else 0
+        errors.append(f"line {kw_line}: keywords of {cat_name!r} must be a list of strings")
+        keywords = []
+    floor_if = item.get("floor_if", [])
+    if not isinstance(floor_if, list) or not all(isinstance(k, str) for k in floor_if):
+        fl_line = _key_line(text, line, "floor_if") if line else 0
+        errors.append(f"line {fl_line}: floor_if of {cat_name!r} must be a list of strings")
+        floor_if = []
+    examples = item.get("examples")
+    examples_path: Path | None = None
+    if examples is not None:
+        if not isinstance(examples, str) or not examples.strip():
+            ex_line = _key_line(text, line, "examples") if line else 0
+            errors.append(f"line {ex_line}: examples of {cat_name!r} must be a folder path")
+        else:
+            examples_path = Path(examples)
+            if not examples_path.is_absolute() and base_dir is not None:
+                examples_path = base_dir / examples_path
+    if errors:
+        return None, errors
+    return (
+        Category(
+            name=cat_name,
+            description=" ".join(str(description).split()),
+            keywords=tuple(k.strip().lower() for k in keywords if k.strip()),
+            examples=examples_path,
+            floor_if=tuple(floor_if),
+        ),
+        [],
+    )
+
+
 def parse_taxonomy(text: str, *, name: str = "custom", base_dir: Path | None = None) -> Taxonomy:
-    """Parse and validate taxonomy TOML; raise :class:`TaxonomyError` naming the bad line."""
+    """Parse and validate taxonomy TOML; raise :class:`TaxonomyError` naming every bad line."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TaxonomyError(f"invalid TOML: {exc}") from exc
+        raise TaxonomyError(_toml_error(text, exc)) from exc
     raw = data.get("category")
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
         raise TaxonomyError("no [[category]] tables found: a taxonomy needs at least two")
     headers = _category_lines(text)
     seen: dict[str, int] = {}
     categories: list[Category] = []
+    errors: list[str] = []
     for index, item in enumerate(raw):
         line = headers[index] if index < len(headers) else 0
-        where = f"line {line}" if line else f"category #{index + 1}"
-        cat_name = item.get("name")
-        if not isinstance(cat_name, str) or not cat_name.strip():
-            raise TaxonomyError(f"{where}: category has no name")
-        cat_name = cat_name.strip()
-        name_line = _key_line(text, line, "name") if line else 0
-        if cat_name in seen:
-            raise TaxonomyError(
-                f"line {name_line}: duplicate category name {cat_name!r} "
-                f"(first defined at line {seen[cat_name]})"
-            )
-        seen[cat_name] = name_line
-        description = item.get("description")
-        if not isinstance(description, str) or not description.strip():
-            desc_line = _key_line(text, line, "description") if line else 0
-            raise TaxonomyError(f"line {desc_line}: category {cat_name!r} has an empty description")
-        keywords = item.get("keywords", [])
-        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-            kw_line = _key_line(text, line, "keywords") if line else 0
-            raise TaxonomyError(
-                f"line {kw_line}: keywords of {cat_name!r} must be a list of strings"
-            )
-        floor_if = item.get("floor_if", [])
-        if not isinstance(floor_if, list) or not all(isinstance(k, str) for k in floor_if):
-            fl_line = _key_line(text, line, "floor_if") if line else 0
-            raise TaxonomyError(
-                f"line {fl_line}: floor_if of {cat_name!r} must be a list of strings"
-            )
-        examples = item.get("examples")
-        examples_path: Path | None = None
-        if examples is not None:
-            if not isinstance(examples, str) or not examples.strip():
-                ex_line = _key_line(text, line, "examples") if line else 0
-                raise TaxonomyError(
-                    f"line {ex_line}: examples of {cat_name!r} must be a folder path"
-                )
-            examples_path = Path(examples)
-            if not examples_path.is_absolute() and base_dir is not None:
-                examples_path = base_dir / examples_path
-        categories.append(
-            Category(
-                name=cat_name,
-                description=" ".join(description.split()),
-                keywords=tuple(k.strip().lower() for k in keywords if k.strip()),
-                examples=examples_path,
-                floor_if=tuple(floor_if),
-            )
-        )
-    if len(categories) < 2:
-        raise TaxonomyError(f"a taxonomy needs at least two categories, found {len(categories)}")
+        category, problems = _check_category(text, item, index, line, seen, base_dir)
+        errors += problems
+        if category is not None:
+            categories.append(category)
+    if not errors and len(categories) < 2:
+        errors.append(f"a taxonomy needs at least two categories, found {len(categories)}")
+    if errors:
+        raise TaxonomyError(errors[0], errors)
     title = data.get("name", name)
     return Taxonomy(
         name=str(title),

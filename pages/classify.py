@@ -10,10 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from webui.actions import classify_upload
-from webui.format import size_limit_mb
+from webui.format import effective_classifier, limit_text
 from webui.result import render_result
 from webui.service import get_service
-from webui.widgets import pick_taxonomy_and_classifier
+from webui.sidebar import engine_facts
+from webui.widgets import UPLOAD_MAX_MB, pick_taxonomy_and_classifier
 
 RESULT_KEY = "classify_result"
 
@@ -27,12 +28,14 @@ st.caption(
 )
 
 taxonomy_spec, kind = pick_taxonomy_and_classifier(settings, key="classify")
+engine_facts("For this document", taxonomy_spec, effective_classifier(settings, kind))
 
 uploaded = st.file_uploader(
     "Document",
     accept_multiple_files=False,
     key="classify_file",
-    help=f"Up to {size_limit_mb(settings.limits.max_file_bytes)} MB.",
+    help=f"Up to {limit_text(settings.limits.max_file_bytes)}.",
+    max_upload_size=UPLOAD_MAX_MB,
 )
 
 if uploaded is None:

@@ -12,15 +12,27 @@ from webui import admin
 from webui.format import md_escape, taxonomy_label
 from webui.service import get_service
 from webui.session import flash, show_flash
+from webui.sidebar import default_engine_facts
 from webui.widgets import taxonomy_choices
 
 EDITOR_TEXT = "taxonomy_editor_text"
 EDITOR_NAME = "taxonomy_editor_name"
 EDITOR_SOURCE = "taxonomy_editor_source"
 SHOW_NEXT = "settings_taxonomy_next"
+# Bumped after a save: a new uploader key empties the uploader, so the file loaded before
+# the fix is not loaded into the editor again.
+UPLOAD_ROUND = "taxonomy_upload_round"
+# The editor in a monospace font (our own CSS, no user content): columns line up as in a
+# code editor, and line numbers of errors are easy to follow.
+EDITOR_CSS = (
+    "<style>.st-key-taxonomy_editor_text textarea {font-family: 'Source Code Pro', "
+    "ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.85rem; line-height: 1.45;}"
+    "</style>"
+)
 
 service = get_service()
 settings = service.settings
+default_engine_facts(settings)
 
 st.title("Settings")
 show_flash()
@@ -65,7 +77,8 @@ st.caption(
     "Start from the taxonomy above or load a TOML file, edit it, and save it under a new "
     "name. Errors name the line to fix. Saved taxonomies can be chosen on Classify and Batch."
 )
-loaded = st.file_uploader("Load a TOML file", type=["toml"], key="taxonomy_upload")
+upload_round = st.session_state.get(UPLOAD_ROUND, 0)
+loaded = st.file_uploader("Load a TOML file", type=["toml"], key=f"taxonomy_upload_{upload_round}")
 
 if loaded is not None:
     source = ("file", loaded.file_id)
@@ -85,19 +98,29 @@ if st.session_state.get(EDITOR_SOURCE) != source:
     st.session_state[EDITOR_TEXT] = source_text
     st.session_state[EDITOR_NAME] = default_name
 
+st.html(EDITOR_CSS)
 text = st.text_area(
     "Taxonomy TOML",
     key=EDITOR_TEXT,
     height=360,
     help="Press Ctrl+Enter (or click outside) to validate.",
 )
+with st.expander("The text with line numbers", icon=":material/format_list_numbered:"):
+    st.code(text, language="toml", line_numbers=True, height=360)
 name = st.text_input(
     "Save as", key=EDITOR_NAME, help="Letters, digits, - and _; the built-in names are taken."
 )
 
 checked = admin.check_taxonomy(settings, text, name)
 if checked.taxonomy is None:
-    st.error(md_escape(checked.error), icon=":material/error:")
+    errors = checked.errors or (checked.error or "",)
+    if len(errors) > 1:
+        st.caption(f"{len(errors)} problems to fix:")
+    for error in errors:
+        st.error(md_escape(error), icon=":material/error:")
+        line = admin.error_line(error)
+        if line:
+            st.code(admin.excerpt(text, line), language=None)
 else:
     valid = checked.taxonomy
     st.success(
@@ -121,6 +144,7 @@ if st.button(
         )
         st.session_state[SHOW_NEXT] = str(path)
         st.session_state.pop(EDITOR_SOURCE, None)
+        st.session_state[UPLOAD_ROUND] = upload_round + 1
         st.rerun()
 
 # --- engine settings -------------------------------------------------------------------

@@ -4,6 +4,7 @@ settings in effect. The API key is never shown, only whether one is configured.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,10 +27,27 @@ from webui.format import effective_classifier, fmt_bytes, taxonomy_label
 
 @dataclass(frozen=True)
 class Checked:
-    """A taxonomy, or the message that says which line to fix."""
+    """A taxonomy, or the messages that say which lines to fix."""
 
     taxonomy: Taxonomy | None = None
     error: str | None = None
+    errors: tuple[str, ...] = ()
+
+
+def error_line(message: str) -> int | None:
+    """The line an error names (``line 4: …``), if any."""
+    found = re.match(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def excerpt(text: str, line: int, around: int = 2) -> str:
+    """The lines around ``line``, numbered, the named one marked (plain text for st.code)."""
+    lines = text.splitlines()
+    first, last = max(1, line - around), min(len(lines), line + around)
+    width = len(str(last))
+    return "\n".join(
+        f"{'>' if n == line else ' '} {n:>{width}} | {lines[n - 1]}" for n in range(first, last + 1)
+    )
 
 
 def is_builtin(spec: str) -> bool:
@@ -52,7 +70,7 @@ def check_taxonomy(settings: Settings, text: str, name: str) -> Checked:
             )
         )
     except TaxonomyError as exc:
-        return Checked(error=str(exc))
+        return Checked(error=str(exc), errors=tuple(exc.errors))
 
 
 def save(settings: Settings, name: str, text: str) -> tuple[Path | None, str | None]:

@@ -75,14 +75,19 @@ def short_id(job_id: str) -> str:
     return job_id[:8]
 
 
+# Sizes in decimal units (1 kB = 1,000 bytes), as the browser's uploader shows them, so a
+# file has one size on every page. (DOCCLASS_MAX_FILE_MB is in MiB: see limit_text.)
+UNIT = 1000
+
+
 def fmt_bytes(size: int | None) -> str:
     if size is None:
         return "—"
     value = float(size)
-    for unit in ("B", "KB", "MB"):
-        if value < 1024:
+    for unit in ("B", "kB", "MB"):
+        if value < UNIT:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
+        value /= UNIT
     return f"{value:.1f} GB"
 
 
@@ -122,9 +127,9 @@ def effective_classifier(settings: Settings, kind: str | None = None) -> str:
 
 
 def job_label(job: JobOut, tz: tzinfo | None = None) -> str:
-    """One line per job for pickers: when, status, size and short id."""
+    """One line per job for pickers: its name (or when), status, size and short id."""
     return (
-        f"{fmt_time(job.created_at, tz)} · {job.status} · {job.total_files} files · "
+        f"{job.name or fmt_time(job.created_at, tz)} · {job.status} · {job.total_files} files · "
         f"{short_id(job.job_id)}"
     )
 
@@ -138,10 +143,11 @@ def job_caption(job: JobOut, tz: tzinfo | None = None) -> str:
 
 
 def progress_text(job: JobOut) -> str:
-    """The words under a job's progress bar (``.progress`` is the engine's one rule)."""
-    text = f"{job.progress:.0f}% · {job.done} of {job.total_files} documents done"
+    """The words under a job's progress bar: progress and "done" are over the documents
+    the job reads (``to_read``); cancelled ones are neither done nor pending."""
+    text = f"{job.progress:.0f}% · {job.done} of {job.to_read} documents done"
     if job.cancelled:
-        text += f" · {job.cancelled} cancelled"
+        text += f" · {job.cancelled} cancelled (not read)"
     if job.status == "finishing":
         text += " · refining the answers as one batch"
     return text
@@ -159,8 +165,20 @@ def finished_icon(job: JobOut) -> str | None:
     return ":material/warning:" if job.failed else STATUS_ICONS.get(job.status)
 
 
-def size_limit_mb(max_file_bytes: int) -> int:
-    return max_file_bytes // (1024 * 1024)
+def limit_text(max_file_bytes: int) -> str:
+    """The file size limit in the pages' unit, with the setting's own (``52.4 MB (50 MiB)``)."""
+    return f"{fmt_bytes(max_file_bytes)} ({max_file_bytes / (1024 * 1024):g} MiB)"
+
+
+def confidence_text(confidence: float | None) -> str:
+    return "" if confidence is None else f"{confidence:.0%}"
+
+
+def local_job_name(when: datetime, first_file: str, files: int) -> str:
+    """The name a job gets unless the analyst types one (the date in their zone)."""
+    from docclass.jobs.service import default_job_name
+
+    return default_job_name(when, first_file, files)
 
 
 def result_facts(size: int | None, kind: str | None, sha256: str | None) -> str:

@@ -19,6 +19,8 @@ PAGE_CLASSIFY = str(PAGES_DIR / "classify.py")
 PAGE_BATCH = str(PAGES_DIR / "batch.py")
 PAGE_STATUS = str(PAGES_DIR / "job_status.py")
 PAGE_JOBS = str(PAGES_DIR / "jobs.py")
+PAGE_DOCUMENTS = str(PAGES_DIR / "documents.py")
+PAGE_REVIEW = str(PAGES_DIR / "review.py")
 PAGE_SETTINGS = str(PAGES_DIR / "settings.py")
 
 # URL paths st.Page derives from the file names (links in tables are plain URLs).
@@ -42,6 +44,10 @@ def app_pages() -> dict[str, list[Any]]:
         "Jobs": [
             st.Page(PAGE_STATUS, title="Job status", icon=":material/monitoring:"),
             st.Page(PAGE_JOBS, title="Jobs", icon=":material/list_alt:"),
+        ],
+        "Documents": [
+            st.Page(PAGE_REVIEW, title="Review", icon=":material/rate_review:"),
+            st.Page(PAGE_DOCUMENTS, title="Search", icon=":material/search:"),
         ],
         "Admin": [
             st.Page(PAGE_SETTINGS, title="Settings", icon=":material/settings:"),

@@ -13,6 +13,14 @@ not pay for importing Streamlit either.
 
 from __future__ import annotations
 
+# Metric values wrap instead of ending in "…": a category such as "purchase requisition
+# form" is read whole in a narrow result panel.
+APP_CSS = (
+    "<style>[data-testid='stMetricValue'], [data-testid='stMetricValue'] * "
+    "{white-space: normal !important; overflow: visible !important; "
+    "text-overflow: clip !important; overflow-wrap: anywhere;}</style>"
+)
+
 
 def main() -> None:
     import streamlit as st
@@ -24,6 +32,7 @@ def main() -> None:
     from webui.sidebar import render_sidebar
 
     st.set_page_config(page_title="docclass", page_icon=":material/folder_managed:", layout="wide")
+    st.html(APP_CSS)  # our own rules only: no user content is ever rendered as HTML
     try:
         service = get_service()
     except Exception as exc:  # bad settings or an unusable database: say which, stop here

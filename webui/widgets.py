@@ -10,6 +10,11 @@ from docclass.settings import Settings
 from docclass.taxonomy import available_taxonomies
 from webui.format import effective_classifier, taxonomy_label
 
+# Largest upload the browser sends (MB; also ``server.maxUploadSize`` in .streamlit/config.toml).
+# Above the engine's own limit on purpose: a file between the two reaches the app, is listed
+# and fails visibly as FileTooLarge instead of vanishing in the uploader.
+UPLOAD_MAX_MB = 200
+
 
 def taxonomy_choices(settings: Settings) -> list[str]:
     """Built-ins, saved taxonomies, and the configured one (first when it is neither)."""
@@ -59,6 +64,7 @@ def horizontal_bars(frame: pd.DataFrame, value: str) -> None:
         horizontal=True,
         sort=f"-{value}",
         height=max(160, 28 * len(frame) + 40),
-        x_label=value,
-        y_label="",
+        # Horizontal: "x" is the category axis, drawn upright; its names say enough.
+        x_label="",
+        y_label=value,
     )

@@ -24,3 +24,32 @@ class WorkerStopped(Exception):
 # Failures that say something about the file or the limits, not about our code: they are
 # stored on the document without a warning in the log.
 EXPECTED = (Timeout, WorkerCrashed, WorkerStopped, MemoryError)
+
+
+# Stored error types a retry can cure (the machine, the network or the LLM had a bad moment,
+# or the upload went missing and may be back), with the words the app shows for each.
+# Every other failure says something about the file itself (encrypted, unsupported, no text
+# layer, too large, corrupt) and would fail the same way again.
+RETRYABLE = {
+    "Timeout": "took too long",
+    "WorkerCrashed": "reader crashed",
+    "WorkerStopped": "worker stopped",
+    "MemoryError": "out of memory",
+    "LLMError": "LLM error",
+    "MalformedAnswer": "LLM answer unreadable",
+    "ClassificationError": "classifier error",
+    "FileNotFoundError": "upload missing",
+    "OSError": "file system error",
+}
+
+
+def error_type(error: str | None) -> str:
+    """The exception type of a stored error (``EncryptedDocument: …`` → ``EncryptedDocument``)."""
+    if not error:
+        return ""
+    head = error.split(":", 1)[0].strip()
+    return head if head.isidentifier() else "Error"
+
+
+def is_retryable(error: str | None) -> bool:
+    return error_type(error) in RETRYABLE

@@ -1,5 +1,6 @@
-"""The one facade the app and the CLI call: submit, classify_now, cancel, retry, delete,
-correct, get_job, list_jobs, export — and the worker that runs behind them.
+"""The one facade the app and the CLI call: submit, classify_now, cancel, retry, resume,
+delete, correct, accept, get_job, list_jobs, search, export, page images — and the worker
+that runs behind them.
 
 A process has one service (the app caches it, the CLI makes one per command); any number
 of processes can share a database.
@@ -9,18 +10,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from docclass import export as exports
 from docclass.classifiers.factory import check_kind
-from docclass.jobs.errors import describe_error
+from docclass.jobs.errors import RETRYABLE, describe_error, error_type
 from docclass.jobs.pipeline import ExtractFn, ReadTask, Scored, conclude, read_and_score
 from docclass.jobs.spec import spec_for, taxonomy_of
 from docclass.jobs.uploads import Upload, UploadStore
 from docclass.jobs.worker import Worker, read_result
-from docclass.schemas import ACTIVE_JOB, DocStatus, DocumentOut, JobListOut, JobOut
+from docclass.preview import PageRequest, PreviewError, render_page
+from docclass.schemas import (
+    ACTIVE_JOB,
+    DocStatus,
+    DocumentOut,
+    DocumentPage,
+    DocumentQuery,
+    JobListOut,
+    JobOut,
+    utcnow,
+)
 from docclass.settings import Settings, load_settings
-from docclass.store import corrections, documents, jobs, queue
+from docclass.store import corrections, documents, jobs, queue, search
 from docclass.store.db import Database
 from docclass.store.tables import Correction
 from docclass.store.tables import Worker as WorkerRow
@@ -66,8 +78,12 @@ class Service:
         *,
         taxonomy: Taxonomy | str | None = None,
         classifier: str | None = None,
+        name: str | None = None,
     ) -> str:
-        """Store the files, create the job and return its id at once; work runs behind."""
+        """Store the files, create the job and return its id at once; work runs behind.
+
+        ``name`` is what analysts call the job; without one it is the date and first file.
+        """
         tax = self._taxonomy(taxonomy)
         kind = classifier or self.settings.classifier
         check_kind(kind, self.settings)  # fail here, not per document, on a bad setting
@@ -83,6 +99,8 @@ class Service:
                 taxonomy_toml=tax.source_text,
                 taxonomy_base_dir=str(tax.base_dir) if tax.base_dir else None,
                 classifier=kind,
+                name=(name or "").strip()[:200]
+                or default_job_name(utcnow(), new[0].filename, len(new)),
             )
         except BaseException:
             if created:
@@ -95,10 +113,27 @@ class Service:
         return jobs.cancel_job(db=self.db, job_id=job_id)
 
     def retry(self, job_id: str) -> int:
-        n = jobs.retry_failed(db=self.db, job_id=job_id)
+        """Queue again the failed documents a retry can cure (see ``errors.RETRYABLE``);
+        permanent failures (encrypted, unsupported, no text layer…) stay failed."""
+        n = jobs.retry_failed(db=self.db, job_id=job_id, error_types=list(RETRYABLE))
         if n:
             self.worker.kick()
         return n
+
+    def resume(self, job_id: str) -> int:
+        """Queue the job's cancelled documents again."""
+        n = jobs.resume_cancelled(db=self.db, job_id=job_id)
+        if n:
+            self.worker.kick()
+        return n
+
+    def failures(self, job_id: str | None = None) -> dict[str, int]:
+        """Failed documents per error type (of one job, or all), most first."""
+        counts: dict[str, int] = {}
+        for error, n in jobs.failure_counts(db=self.db, job_id=job_id).items():
+            kind = error_type(error)
+            counts[kind] = counts.get(kind, 0) + n
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def delete(self, job_id: str) -> None:
         """Delete the job's rows and the uploads no other job shares."""
@@ -120,6 +155,10 @@ class Service:
             db=self.db, doc_id=doc_id, category=category, corrected_by=corrected_by
         )
 
+    def accept(self, doc_ids: Sequence[str], reviewed_by: str | None = None) -> int:
+        """Mark documents reviewed with their answer as it stands (who and when are kept)."""
+        return corrections.accept_documents(db=self.db, doc_ids=doc_ids, reviewed_by=reviewed_by)
+
     def get_job(self, job_id: str, *, include_documents: bool = True) -> JobOut | None:
         return jobs.get_job(db=self.db, job_id=job_id, include_documents=include_documents)
 
@@ -128,9 +167,40 @@ class Service:
         return None if job is None else taxonomy_of(job)
 
     def list_jobs(
-        self, *, statuses: Sequence[str] | None = None, limit: int = 200, offset: int = 0
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        limit: int = 200,
+        offset: int = 0,
+        sort: str = "created_at",
+        descending: bool = True,
     ) -> JobListOut:
-        return jobs.list_jobs(db=self.db, statuses=statuses, limit=limit, offset=offset)
+        return jobs.list_jobs(
+            db=self.db,
+            statuses=statuses,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            descending=descending,
+        )
+
+    def job_version(self, job_id: str) -> tuple[str, datetime] | None:
+        """The job's status and last change (one small row): what an idle view polls."""
+        return jobs.job_version(db=self.db, job_id=job_id)
+
+    def jobs_version(self) -> tuple[int, datetime | None]:
+        """How many jobs and their latest change: what the idle jobs list polls."""
+        return jobs.jobs_version(db=self.db)
+
+    def search(self, query: DocumentQuery, *, limit: int = 200, offset: int = 0) -> DocumentPage:
+        return search.search_documents(db=self.db, query=query, limit=limit, offset=offset)
+
+    def categories_found(self, query: DocumentQuery | None = None) -> list[str]:
+        return search.category_names(db=self.db, query=query)
+
+    def review_counts(self) -> dict[str, int]:
+        """Documents waiting for review per taxonomy name."""
+        return search.taxonomy_names(db=self.db)
 
     def count_jobs(self, statuses: Sequence[str]) -> int:
         return jobs.count_jobs(db=self.db, statuses=statuses)
@@ -143,6 +213,30 @@ class Service:
 
     def export(self, job_id: str, fmt: str = "csv") -> bytes:
         return exports.export_job(db=self.db, job_id=job_id, fmt=fmt)
+
+    def export_found(self, query: DocumentQuery, fmt: str = "csv") -> bytes:
+        """Exactly the documents a filtered view shows."""
+        return exports.export_documents(db=self.db, query=query, fmt=fmt)
+
+    def page_image(self, doc_id: str, page: int, width: int = 900) -> bytes:
+        """One page of a stored PDF as PNG, drawn in a reader process (a PDF that crashes
+        PDFium takes down that process only). Raises :class:`PreviewError` when it can't."""
+        doc = documents.get_document(db=self.db, doc_id=doc_id)
+        if doc is None:
+            raise PreviewError("the document was deleted")
+        if doc.kind != "pdf" or not doc.sha256:
+            raise PreviewError("only PDF pages have a preview")
+        path = self.uploads.path(doc.sha256)
+        if not path.is_file():
+            raise PreviewError("the uploaded file is missing from the uploads folder")
+        timeout = self.settings.limits.doc_timeout_s
+        future = self.worker.pool.submit(render_page, PageRequest(str(path), page, width), timeout)
+        try:
+            return future.result(timeout=timeout + 5)
+        except PreviewError:
+            raise
+        except Exception as exc:  # timeout, a crashed process, a PDFium error
+            raise PreviewError(describe_error(exc)) from exc
 
     def workers(self) -> list[WorkerRow]:
         return queue.list_workers(db=self.db)
@@ -231,3 +325,9 @@ class Service:
     def _read_now(self, task: ReadTask) -> Scored:
         future = self.worker.pool.submit(read_and_score, task, self.settings.limits.doc_timeout_s)
         return read_result(future, self.settings.limits, lambda: self.worker.closed)
+
+
+def default_job_name(when: datetime, first_file: str, files: int) -> str:
+    """``2026-12-02 10:31 · invoice.pdf (+4 more)``: what a job is called unless named."""
+    more = f" (+{files - 1} more)" if files > 1 else ""
+    return f"{when:%Y-%m-%d %H:%M} · {Path(first_file).name}{more}"

@@ -13,9 +13,11 @@ import hashlib
 import os
 import tempfile
 import time
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from docclass.store import blobs
@@ -45,10 +47,15 @@ def _no_space(exc: OSError, folder: Path, filename: str) -> StorageFull:
 
 @dataclass(frozen=True)
 class Upload:
-    """One file handed to the service: a name and a path, binary stream or bytes."""
+    """One file handed to the service: a name and a path, binary stream or bytes.
+
+    ``error`` set means the file could not be had at all (a ZIP member that cannot be
+    opened): it becomes a failed document with that reason.
+    """
 
     filename: str
     source: Path | BinaryIO | bytes
+    error: str | None = None
 
 
 def _chunks(source: Path | BinaryIO | bytes) -> Iterator[bytes]:
@@ -109,6 +116,10 @@ class UploadStore:
         the size limit is refused without reading the rest of it.
         """
         limit = self.max_file_bytes
+        if upload.error:
+            return None, NewDocument(
+                filename=upload.filename, sha256="", size=0, error=upload.error
+            )
         digest = hashlib.sha256()
         size = 0
         try:
@@ -125,6 +136,14 @@ class UploadStore:
                         break
                     digest.update(chunk)
                     out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a broken ZIP member
+            os.unlink(tmp_name)
+            return None, NewDocument(
+                filename=upload.filename,
+                sha256="",
+                size=size,
+                error=f"CorruptDocument: cannot inflate this ZIP member ({exc})",
+            )
         except BaseException as exc:
             os.unlink(tmp_name)
             if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
@@ -191,3 +210,63 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Upload]:
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
     return out
+
+
+# Most files one uploaded ZIP may hold (its members become documents of the job).
+MAX_ARCHIVE_MEMBERS = 10_000
+
+
+class ArchiveError(ValueError):
+    """An uploaded ZIP that cannot be opened or holds too many files."""
+
+
+def is_archive(filename: str) -> bool:
+    """Whether an upload is a ZIP of documents to expand (``.zip``; Word files are ZIPs too)."""
+    return filename.lower().endswith(".zip")
+
+
+def relative_name(name: str) -> str | None:
+    """A member's path made safe to show and store: ``/``-separated, no ``..``, no leading
+    ``/``; None for folders and hidden or system files (``__MACOSX``, ``.DS_Store``)."""
+    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", "/", ".")]
+    if not parts or name.endswith("/") or any(p == ".." for p in parts):
+        return None
+    if any(p.startswith(".") or p == "__MACOSX" for p in parts):
+        return None
+    return "/".join(parts)
+
+
+def expand_archive(filename: str, source: BinaryIO | Path | bytes) -> Iterator[Upload]:
+    """The files of an uploaded ZIP as uploads named ``archive.zip/folder/file.pdf``.
+
+    Members are opened one at a time as the caller stores them (nothing is inflated ahead),
+    and each is cut at the size limit by :meth:`UploadStore.spool` like any upload, so a
+    zip bomb fails member by member as FileTooLarge.
+    """
+    handle: BinaryIO | Path
+    if isinstance(source, bytes | bytearray | memoryview):
+        import io
+
+        handle = io.BytesIO(bytes(source))
+    else:
+        handle = source
+    try:
+        archive = zipfile.ZipFile(handle)  # type: ignore[arg-type]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ArchiveError(f"{filename} is not a readable ZIP file: {exc}") from exc
+    with archive:
+        members = [(info, relative_name(info.filename)) for info in archive.infolist()]
+        members = [(info, name) for info, name in members if name and not info.is_dir()]
+        if len(members) > MAX_ARCHIVE_MEMBERS:
+            raise ArchiveError(
+                f"{filename} holds {len(members):,} files; at most {MAX_ARCHIVE_MEMBERS:,} per ZIP"
+            )
+        for info, name in members:
+            try:
+                member = archive.open(info)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as exc:
+                reason = "EncryptedDocument" if info.flag_bits & 0x1 else "CorruptDocument"
+                yield Upload(f"{filename}/{name}", b"", error=f"{reason}: {exc}")
+                continue
+            with member:
+                yield Upload(f"{filename}/{name}", member)

@@ -1,8 +1,11 @@
-"""Analysts' corrections: stored with who and when, read back as training examples."""
+"""Analysts' reviews and corrections: stored with who and when; corrections are read back as
+training examples."""
 
 from __future__ import annotations
 
-from sqlmodel import col, func, select
+from collections.abc import Sequence
+
+from sqlmodel import col, func, select, update
 
 from docclass.schemas import utcnow
 from docclass.store.db import Database
@@ -35,11 +38,38 @@ def correct_document(
         s.add(correction)
         doc.corrected_category = category
         doc.updated_at = utcnow()
+        # A correction is a review too: the document leaves the review queue.
+        doc.reviewed_at = doc.updated_at
+        doc.reviewed_by = corrected_by
         s.add(doc)
         if job is not None:
             job.updated_at = doc.updated_at  # views watching the job notice the change
             s.add(job)
     return correction
+
+
+def accept_documents(
+    *, db: Database, doc_ids: Sequence[str], reviewed_by: str | None = None
+) -> int:
+    """Mark documents reviewed as they are (the answer stands); returns how many.
+
+    Their jobs' ``updated_at`` moves too, so every view watching them notices.
+    """
+    if not doc_ids:
+        return 0
+    now = utcnow()
+    with db.write() as s:
+        n = s.exec(
+            update(Document)
+            .where(col(Document.id).in_(list(doc_ids)))
+            .values(reviewed_at=now, reviewed_by=reviewed_by, updated_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        job_ids = s.exec(
+            select(Document.job_id).where(col(Document.id).in_(list(doc_ids))).distinct()
+        ).all()
+        if job_ids:
+            s.exec(update(Job).where(col(Job.id).in_(list(job_ids))).values(updated_at=now))
+    return int(n)
 
 
 def correction_examples(*, db: Database, taxonomy_name: str) -> list[tuple[str, str]]:

@@ -6,11 +6,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import col, select, update
 
 from docclass.schemas import DocStatus, DocumentOut, Verdict, utcnow
 from docclass.store.db import Database
-from docclass.store.tables import Document
+from docclass.store.tables import Document, Job
 
 
 def _out(doc: Document) -> DocumentOut:
@@ -88,13 +89,26 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
     ]
 
 
-def save_refined(*, db: Database, refined: Sequence[tuple[str, Verdict]]) -> None:
-    """Replace completed documents' answers with the batch pass's, in one transaction."""
+def save_refined(*, db: Database, refined: Sequence[tuple[str, Verdict]]) -> int:
+    """Replace completed documents' answers with the batch pass's, in one transaction.
+
+    A document finished before its job was last resumed (a retry of failed documents, a
+    resume of cancelled ones) keeps its answer: it was shown as done when the job had
+    ended, and a retry of others must never change it. Returns how many were written.
+    """
     now = utcnow()
+    resumed = select(Job.resumed_at).where(col(Job.id) == col(Document.job_id))
+    settled = resumed.scalar_subquery()
+    written = 0
     with db.write() as s:
         for doc_id, verdict in refined:
-            s.exec(
+            written += s.exec(
                 update(Document)
-                .where(col(Document.id) == doc_id, col(Document.status) == DocStatus.completed)
+                .where(
+                    col(Document.id) == doc_id,
+                    col(Document.status) == DocStatus.completed,
+                    or_(settled.is_(None), col(Document.finished_at) > settled),
+                )
                 .values(**verdict.model_dump(), updated_at=now)
-            )
+            ).rowcount  # type: ignore[attr-defined]
+    return written

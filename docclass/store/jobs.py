@@ -1,11 +1,13 @@
-"""Jobs: create, read, list, cancel, retry, delete (small keyword-only functions)."""
+"""Jobs: create, read, list, cancel, retry, resume, delete (small keyword-only functions)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, or_
 from sqlmodel import col, delete, func, select, update
 
 from docclass.schemas import (
@@ -40,6 +42,7 @@ def create_job(
     taxonomy_toml: str,
     taxonomy_base_dir: str | None = None,
     classifier: str = "local",
+    name: str | None = None,
 ) -> str:
     job_id = new_id()
     now = utcnow()
@@ -47,6 +50,7 @@ def create_job(
         s.add(
             Job(
                 id=job_id,
+                name=name,
                 status=JobStatus.pending,
                 taxonomy_name=taxonomy_name,
                 taxonomy_toml=taxonomy_toml,
@@ -88,9 +92,19 @@ def _out(job: Job, counts: JobCounts, documents: list[DocumentRow] | None = None
     return JobOut(**facts, **counts.model_dump(), job_id=job.id, documents=documents or [])
 
 
-ROW_COLUMNS = tuple(DocumentRow.model_fields)
-# Plain SQL: the status table of a big job is read every second while it runs.
-_ROWS = text(f"SELECT {', '.join(ROW_COLUMNS)} FROM document WHERE job_id = :job ORDER BY position")
+def row_columns() -> list[Any]:
+    """The columns of :class:`DocumentRow`, in its field order (flags and the finishing
+    step's marks computed in SQL, so a poll reads no JSON document into Python)."""
+    meta = col(Document.classifier_meta)
+    computed = {
+        "reviewed": col(Document.reviewed_at).is_not(None),
+        "refined": meta["refined"].as_boolean(),
+        "single_category": meta[("single", "category")].as_string(),
+    }
+    return [
+        computed[c].label(c) if c in computed else getattr(Document, c)
+        for c in DocumentRow.model_fields
+    ]
 
 
 def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> JobOut | None:
@@ -103,14 +117,12 @@ def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> Job
         rows: list[DocumentRow] = []
         if include_documents:
             found = s.exec(
-                select(*(getattr(Document, c) for c in ROW_COLUMNS))
+                select(*row_columns())
                 .where(Document.job_id == job_id)
                 .order_by(col(Document.position))
             ).all()
             # Rows come straight from our own table: skip re-validating thousands of them.
-            rows = [
-                DocumentRow.model_construct(**dict(zip(ROW_COLUMNS, r, strict=True))) for r in found
-            ]
+            rows = [DocumentRow.from_row(tuple(r)) for r in found]
         return _out(job, counts, rows)
 
 
@@ -119,9 +131,29 @@ def get_job_row(*, db: Database, job_id: str) -> Job | None:
         return s.get(Job, job_id)
 
 
+# What the jobs list can be sorted by (columns of the job row itself).
+JOB_SORTS = (
+    "created_at",
+    "updated_at",
+    "name",
+    "status",
+    "taxonomy_name",
+    "classifier",
+    "total_files",
+)
+
+
 def list_jobs(
-    *, db: Database, statuses: Sequence[str] | None = None, limit: int = 200, offset: int = 0
+    *,
+    db: Database,
+    statuses: Sequence[str] | None = None,
+    limit: int = 200,
+    offset: int = 0,
+    sort: str = "created_at",
+    descending: bool = True,
 ) -> JobListOut:
+    if sort not in JOB_SORTS:
+        raise ValueError(f"cannot sort jobs by {sort!r}; choose one of: {', '.join(JOB_SORTS)}")
     with db.read() as s:
         query = select(Job)
         count_query = select(func.count()).select_from(Job)
@@ -129,9 +161,11 @@ def list_jobs(
             query = query.where(col(Job.status).in_(statuses))
             count_query = count_query.where(col(Job.status).in_(statuses))
         total = s.exec(count_query).one()
-        jobs = s.exec(
-            query.order_by(col(Job.created_at).desc(), col(Job.id)).offset(offset).limit(limit)
-        ).all()
+        key = col(getattr(Job, sort))
+        order = [key.desc() if descending else key.asc()]
+        if sort != "created_at":
+            order.append(col(Job.created_at).desc())
+        jobs = s.exec(query.order_by(*order, col(Job.id)).offset(offset).limit(limit)).all()
         counts = job_counts(s, [j.id for j in jobs])
         return JobListOut(total=total, jobs=[_out(j, counts.get(j.id, JobCounts())) for j in jobs])
 
@@ -149,6 +183,35 @@ def job_statuses(*, db: Database, job_ids: Sequence[str]) -> dict[str, str]:
     with db.read() as s:
         rows = s.exec(select(Job.id, Job.status).where(col(Job.id).in_(job_ids))).all()
     return {r[0]: r[1] for r in rows}
+
+
+def job_version(*, db: Database, job_id: str) -> tuple[str, datetime] | None:
+    """The job's status and last change: every change of the job or its documents' answers
+    (saves, cancel, retry, corrections, reviews) moves ``updated_at``. A view that is not
+    polling the whole table compares this one small row instead."""
+    with db.read() as s:
+        row = s.exec(select(Job.status, Job.updated_at).where(col(Job.id) == job_id)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def jobs_version(*, db: Database) -> tuple[int, datetime | None]:
+    """How many jobs there are and the latest change of any: the jobs list's cheap check."""
+    with db.read() as s:
+        count, latest = s.exec(select(func.count(), func.max(Job.updated_at))).one()
+    return int(count or 0), latest
+
+
+def failure_counts(*, db: Database, job_id: str | None = None) -> dict[str, int]:
+    """Failed documents per error message (of one job, or all): callers group by type."""
+    with db.read() as s:
+        query = (
+            select(Document.error, func.count())
+            .where(col(Document.status) == DocStatus.failed)
+            .group_by(Document.error)
+        )
+        if job_id is not None:
+            query = query.where(col(Document.job_id) == job_id)
+        return {str(error or ""): int(n) for error, n in s.exec(query).all()}
 
 
 def cancel_job(*, db: Database, job_id: str) -> bool:
@@ -172,8 +235,12 @@ def cancel_job(*, db: Database, job_id: str) -> bool:
     return changed > 0
 
 
-def retry_failed(*, db: Database, job_id: str) -> int:
-    """Put failed (and cancelled) documents back in the queue; returns how many."""
+def _requeue(db: Database, job_id: str, which: Any) -> int:
+    """Queue the job's documents matching ``which`` again and reopen the job.
+
+    ``resumed_at`` marks the moment: documents finished before it were shown as done, so the
+    finishing step that follows leaves their answers alone (it only refines the requeued).
+    """
     now = utcnow()
     with db.write() as s:
         job = s.get(Job, job_id)
@@ -181,10 +248,7 @@ def retry_failed(*, db: Database, job_id: str) -> int:
             return 0
         n = s.exec(
             update(Document)
-            .where(
-                col(Document.job_id) == job_id,
-                col(Document.status).in_((DocStatus.failed, DocStatus.cancelled)),
-            )
+            .where(col(Document.job_id) == job_id, which)
             .values(
                 status=DocStatus.pending,
                 progress=0,
@@ -199,9 +263,31 @@ def retry_failed(*, db: Database, job_id: str) -> int:
             s.exec(
                 update(Job)
                 .where(col(Job.id) == job_id)
-                .values(status=JobStatus.pending, error=None, updated_at=now, finished_at=None)
+                .values(
+                    status=JobStatus.pending,
+                    error=None,
+                    updated_at=now,
+                    finished_at=None,
+                    resumed_at=now,
+                )
             )
     return n
+
+
+def retry_failed(*, db: Database, job_id: str, error_types: Sequence[str] | None = None) -> int:
+    """Queue failed documents again (only those whose error type is in ``error_types``,
+    when given: a permanent failure would fail the same way); returns how many."""
+    which = col(Document.status) == DocStatus.failed
+    if error_types is not None:
+        if not error_types:
+            return 0
+        which = which & or_(*(col(Document.error).like(f"{t}:%") for t in error_types))
+    return _requeue(db, job_id, which)
+
+
+def resume_cancelled(*, db: Database, job_id: str) -> int:
+    """Queue the job's cancelled documents again; returns how many."""
+    return _requeue(db, job_id, col(Document.status) == DocStatus.cancelled)
 
 
 def delete_job(*, db: Database, job_id: str) -> list[str]:

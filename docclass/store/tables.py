@@ -26,6 +26,9 @@ class Job(JobBase, table=True):
     error: str | None = None
     # The worker that won the job's finishing step (see docclass.jobs.finish).
     finisher: str | None = None
+    # When failed or cancelled documents were last queued again: documents finished before
+    # then were shown as done, so a later finishing step leaves their answers alone.
+    resumed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None

@@ -86,3 +86,12 @@ def all_text(at: AppTest) -> str:
 def submit(service: Service, paths: list[Path], **names: str) -> str:
     """A job made the way the Batch page makes one (file names may be overridden)."""
     return service.submit([Upload(names.get(p.name, p.name), p) for p in paths], taxonomy="default")
+
+
+def preview_text(at: AppTest) -> str:
+    """The text preview as a person reads it (literal text, highlights and breaks removed)."""
+    for element in at.markdown:
+        text = md_plain(element.value)
+        if "  \n" in element.value or len(text) > 200:
+            return " ".join(text.replace(":orange-background[", "").replace("]", " ").split())
+    return ""

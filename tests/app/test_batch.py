@@ -11,6 +11,7 @@ import pytest
 from tests.app.support import (
     ENCRYPTED_PDF,
     button,
+    find_table,
     metrics,
     new_app,
     no_exception,
@@ -48,12 +49,12 @@ def test_batch_creates_a_job_that_the_status_page_follows_to_the_end(data_dir: P
     no_exception(at)
     found = metrics(at)
     assert found["Status"] == status_label("completed")
-    assert (found["Documents"], found["Completed"], found["Failed"]) == ("3", "2", "1")
+    assert (found["Done"], found["Completed"], found["Failed"]) == ("3 / 3", "2", "1")
     assert at.get("progress")[0].value == 100
     table = at.dataframe[0].value
     assert table["file"].tolist() == [f[0] for f in files]
-    assert table["status"].tolist() == ["completed", "completed", "failed"]
-    assert table["progress"].tolist() == [100, 100, 100]
+    assert table["progress"].isna().all(), "no progress bar once a document is done"
+    assert table["status"].tolist() == [["completed"], ["completed"], ["failed"]]
     assert table["category"].tolist()[:2] == ["contract", "resume"]
     for doc_id, shown_pct in zip(table["doc_id"][:2], table["confidence"][:2], strict=True):
         doc = service.get_document(doc_id)
@@ -61,7 +62,7 @@ def test_batch_creates_a_job_that_the_status_page_follows_to_the_end(data_dir: P
         assert shown_pct == pytest.approx(100 * doc.confidence), "in percent"
     assert pd.isna(table["confidence"].iloc[2])
     assert table["error"].iloc[2].startswith("EncryptedDocument")
-    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON"]
+    assert [b.label for b in at.get("download_button")] == ["CSV", "JSON"]
     assert not button(at, "Cancel job").value
     assert button(at, "Cancel job").disabled
     # The finished job was announced once in this session, and only once.
@@ -83,13 +84,18 @@ def test_a_file_over_the_limit_is_announced_and_listed_as_failed(
 ) -> None:
     monkeypatch.setenv("DOCCLASS_MAX_FILE_MB", "1")
     small = eval_texts("email", 1)[0]
-    files = [(small.name, small.read_bytes(), "text/plain"), ("big.txt", b"x" * (1 << 21), "")]
+    files = [(small.name, small.read_bytes(), "text/plain"), ("big.txt", b"x" * (1 << 20 | 1), "")]
     at = open_page(new_app(), nav.PAGE_BATCH)
     at.file_uploader[0].set_value(files).run()
     no_exception(at)
     assert shown(at.warning) == [
-        "1 file(s) are over the 1 MB limit: they will be listed in the job as failed "
-        "(FileTooLarge)."
+        "1 file(s) are over the 1.0 MB (1 MiB) limit and will be listed in the job as failed "
+        "(FileTooLarge): big.txt"
+    ]
+    assert at.button[0].label == "Start job (2 files)", "the big file is not left out"
+    assert find_table(at, "note")["note"].tolist() == [
+        "",
+        "over the 1.0 MB (1 MiB) limit: fails as FileTooLarge",
     ]
     at.button[0].click().run()
     job = get_service().get_job(at.query_params["job"])
@@ -115,3 +121,69 @@ def test_a_job_that_cannot_be_created_says_why_and_stores_nothing(
         errors
     )
     assert get_service().list_jobs().total == 0
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_zips_and_folders_keep_relative_paths_and_the_job_gets_a_name(data_dir: Path) -> None:
+    email, receipt = (
+        eval_texts("email", 1)[0].read_bytes(),
+        eval_texts("receipt", 1)[0].read_bytes(),
+    )
+    archive = zip_of(
+        {
+            "inbox/0019.txt": email,
+            "archive/0019.txt": receipt,
+            "__MACOSX/inbox/._0019.txt": b"junk",
+            "../escape.txt": b"never",
+        }
+    )
+    at = open_page(new_app(), nav.PAGE_BATCH)
+    at.file_uploader(key="batch_files").set_value(
+        [("mail.zip", archive, "application/zip"), ("0019.txt", receipt, "text/plain")]
+    ).run()
+    no_exception(at)
+    assert at.button[0].label == "Start job (3 files)"
+    listed = find_table(at, "note")
+    assert listed["note"].tolist() == ["ZIP: 2 documents", ""]
+    name = at.text_input(key="batch_name")
+    assert "mail.zip (+2 more)" in name.placeholder, "the date and the first file by default"
+    name.set_value("Inbox sweep").run()
+    at.button[0].click().run()
+    no_exception(at)
+    service = get_service()
+    job = service.get_job(at.query_params["job"])
+    assert job is not None and job.name == "Inbox sweep"
+    assert [d.filename for d in job.documents] == [
+        "mail.zip/inbox/0019.txt",
+        "mail.zip/archive/0019.txt",
+        "0019.txt",
+    ], "three files of one name, told apart by their paths"
+    assert service.wait_job(job.job_id, 60) == "completed"
+    open_page(at, nav.PAGE_STATUS, job=job.job_id)
+    assert at.dataframe[0].value["file"].tolist() == [d.filename for d in job.documents]
+    csv = pd.read_csv(io.BytesIO(service.export(job.job_id, "csv")))
+    assert csv["filename"].tolist() == [d.filename for d in job.documents]
+    assert csv["category"].tolist() == ["email", "receipt", "receipt"]
+
+
+def test_a_folder_upload_keeps_each_files_path(data_dir: Path) -> None:
+    body = eval_texts("contract", 1)[0].read_bytes()
+    at = open_page(new_app(), nav.PAGE_BATCH)
+    at.segmented_control(key="batch_mode").set_value("folder").run()
+    at.file_uploader(key="batch_folder").set_value(
+        [("reports/a/0019.txt", body, "text/plain"), ("reports/b/0019.txt", body, "text/plain")]
+    ).run()
+    no_exception(at)
+    at.button[0].click().run()
+    job = get_service().get_job(at.query_params["job"])
+    assert [d.filename for d in job.documents] == ["reports/a/0019.txt", "reports/b/0019.txt"]
+    assert job.name.endswith("· 0019.txt (+1 more)")

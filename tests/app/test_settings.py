@@ -55,12 +55,48 @@ def test_settings_shows_the_taxonomy_and_validates_edits_inline(data_dir: Path) 
     assert at.selectbox(key="settings_taxonomy").value == str(saved), "the saved one is shown"
     assert find_table(at, "description")["name"].tolist() == ["a", "b"]
 
-    at.file_uploader(key="taxonomy_upload").set_value(
+    at.file_uploader(key="taxonomy_upload_1").set_value(
         ("mine.toml", b'[[category]]\nname = "x"\n', "application/toml")
     ).run()
     assert at.text_area(key="taxonomy_editor_text").value.startswith("[[category]]")
     assert at.text_input(key="taxonomy_editor_name").value == "mine"
     assert shown(at.error) == ["line 1: category 'x' has an empty description"]
+
+
+def test_a_loaded_file_fixed_in_the_editor_stays_fixed_after_save(data_dir: Path) -> None:
+    """Load a bad TOML, fix it in the box, save: the editor keeps the fix (the uploaded
+    file is not loaded again), and TOML errors name the line to fix, every one of them."""
+    bad = (
+        '[[category]]\nname = "a"\ndescription = "x"\nkeywords = ["one", "two"\n\n'
+        '[[category]]\nname = "b"\ndescription = "y"\n'
+    )
+    at = open_page(new_app(), nav.PAGE_SETTINGS)
+    at.file_uploader(key="taxonomy_upload_0").set_value(
+        ("team.toml", bad.encode(), "application/toml")
+    ).run()
+    no_exception(at)
+    assert shown(at.error) == [
+        "line 4: this array is never closed with ] (the TOML reader stopped at line 6)"
+    ]
+    assert any("> 4 | keywords" in c.value for c in at.code), "the line is shown, numbered"
+    fixed = bad.replace('"two"\n', '"two"]\n')
+    at.text_area(key="taxonomy_editor_text").set_value(fixed).run()
+    assert not at.error
+    next(b for b in at.button if b.label == "Save taxonomy").click().run()
+    no_exception(at)
+    assert shown(at.success)[0].startswith("Saved as ")
+    assert not at.error, "the editor must not reload the bad upload"
+    assert at.text_area(key="taxonomy_editor_text").value == fixed
+    assert at.file_uploader(key="taxonomy_upload_1").value is None, "the uploader is cleared"
+    at.run()
+    assert not at.error and at.text_area(key="taxonomy_editor_text").value == fixed
+
+    two = fixed.replace('description = "x"', 'description = ""').replace('name = "b"', 'name = "a"')
+    at.text_area(key="taxonomy_editor_text").set_value(two).run()
+    assert shown(at.error) == [
+        "line 3: category 'a' has an empty description",
+        "line 7: duplicate category name 'a' (first defined at line 2)",
+    ]
 
 
 def test_a_built_in_name_cannot_be_taken(data_dir: Path) -> None:

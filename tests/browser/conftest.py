@@ -29,7 +29,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def app_env(data: Path) -> dict[str, str]:
+def app_env(data: Path, **extra: str) -> dict[str, str]:
     """The environment of a server (and of a test's own service) on ``data``."""
     env = {
         **os.environ,
@@ -41,6 +41,7 @@ def app_env(data: Path) -> dict[str, str]:
     }
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DOCCLASS_TAXONOMY"):
         env.pop(name, None)
+    env.update(extra)
     return env
 
 
@@ -95,8 +96,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def run_server(data: Path) -> Iterator[Server]:
-    """``streamlit run app.py`` on a free port with the data folder ``data``."""
+def run_server(data: Path, **env: str) -> Iterator[Server]:
+    """``streamlit run app.py`` on a free port with the data folder ``data`` (and any more
+    environment variables given)."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = data.parent / f"streamlit-{port}.log"
@@ -107,7 +109,7 @@ def run_server(data: Path) -> Iterator[Server]:
         proc = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=app_env(data),
+            env=app_env(data, **env),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: the reader processes stop with it
@@ -148,15 +150,46 @@ def browser() -> Iterator[object]:
 EXPECT_TIMEOUT_MS = 20_000
 
 
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
+def new_tab(browser: object, scheme: str = "light", height: int = 1500) -> object:
+    """A page in a fresh browser context (its own session), in the light or dark scheme."""
     from playwright import sync_api as playwright_api
 
     playwright_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     context = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 1440, "height": 1500}, accept_downloads=True, timezone_id="UTC"
+        viewport={"width": 1440, "height": height},
+        accept_downloads=True,
+        timezone_id="UTC",
+        color_scheme=scheme,
     )
     context.set_default_timeout(30_000)
-    tab = context.new_page()
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    tab = new_tab(browser)
     yield tab
-    context.close()
+    tab.context.close()  # type: ignore[attr-defined]
+
+
+def settle(page: object) -> None:
+    """Wait until the app is idle: no script or fragment running, no stale element left."""
+    from playwright import sync_api as playwright_api
+
+    app = page.get_by_test_id("stApp")  # type: ignore[attr-defined]
+    playwright_api.expect(app).to_have_attribute("data-test-script-state", "notRunning")
+    playwright_api.expect(page.locator("[data-stale='true']")).to_have_count(0)  # type: ignore[attr-defined]
+
+
+def select_row(page: object, table_key: str, row: int) -> None:
+    """Select a row of a ``single-row`` table from the keyboard, as an analyst can: focus
+    the grid, go to its first cell, down ``row`` rows, Shift+Space selects that row."""
+    settle(page)
+    page.bring_to_front()  # type: ignore[attr-defined]  # key events need the page focused
+    grid = page.locator(f".st-key-{table_key}").get_by_test_id("data-grid-canvas")  # type: ignore[attr-defined]
+    grid.focus()
+    keyboard = page.keyboard  # type: ignore[attr-defined]
+    keyboard.press("ControlOrMeta+Home")
+    for _ in range(row):
+        keyboard.press("ArrowDown")
+    keyboard.press("Shift+Space")

@@ -55,7 +55,7 @@ def test_get_job_and_list_jobs_shapes(db: Database) -> None:
     }  # fmt: skip
     assert set(job.documents[0].model_dump()) == {
         "id", "filename", "status", "progress", "final_category", "corrected_category",
-        "confidence", "needs_review", "error",
+        "confidence", "needs_review", "error", "reviewed", "refined", "single_category",
     }  # fmt: skip
     assert (job.status, job.total_files, job.completed, job.failed) == ("pending", 2, 0, 0)
     listing = jobs.list_jobs(db=db)
@@ -97,7 +97,8 @@ def test_cancel_then_retry(db: Database) -> None:
     # the running document may still finish; the job stays cancelled (not finishing)
     assert save(db, "me", running) == []
     assert jobs.get_job(db=db, job_id=job_id).status == "cancelled"
-    assert jobs.retry_failed(db=db, job_id=job_id) == 2
+    assert jobs.retry_failed(db=db, job_id=job_id) == 0, "nothing failed: a retry is no resume"
+    assert jobs.resume_cancelled(db=db, job_id=job_id) == 2
     job = jobs.get_job(db=db, job_id=job_id)
     assert job.status == "pending"
     assert sorted(d.status for d in job.documents) == ["completed", "pending", "pending"]

@@ -33,6 +33,7 @@ CREATE_ALL_INDEX = [
         for column in ("ocr_pages", "ocr_confidence", "reviewed_at", "reviewed_by")
     ),
     "ALTER TABLE job DROP COLUMN name",
+    "ALTER TABLE job DROP COLUMN resumed_at",
 ]
 
 # The schema of the last release, as its ``create_all`` made it in SQLite (no workers, no

@@ -78,12 +78,12 @@ def test_md_escape_makes_one_paragraph_of_any_text() -> None:
     [
         (None, "—"),
         (0, "0 B"),
-        (1023, "1023 B"),
-        (1024, "1.0 KB"),
-        (1536, "1.5 KB"),
-        (50 * 1024 * 1024, "50.0 MB"),
-        (3 * 1024**3, "3.0 GB"),
-        (5 * 1024**4, "5120.0 GB"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (478_600, "478.6 kB"),  # what the browser's uploader says of the same file
+        (50 * 1000 * 1000, "50.0 MB"),
+        (3 * 1000**3, "3.0 GB"),
+        (5 * 1000**4, "5000.0 GB"),
     ],
 )
 def test_fmt_bytes(size: int | None, text: str) -> None:
@@ -139,7 +139,11 @@ def test_job_texts() -> None:
 
 def test_progress_text_counts_cancelled_and_finishing_jobs() -> None:
     cancelled = job(status="cancelled", completed=1, failed=0, cancelled=2, progress=100.0)
-    assert progress_text(cancelled) == "100% · 1 of 3 documents done · 2 cancelled"
+    assert progress_text(cancelled) == "100% · 1 of 1 documents done · 2 cancelled (not read)"
+    # The report's contradiction: a cancelled job never reads "42% · 365 of 368 done".
+    stopped = job(status="cancelled", completed=150, failed=5, processing=0, cancelled=213)
+    stopped = stopped.model_copy(update={"progress": 100.0})
+    assert progress_text(stopped) == "100% · 155 of 155 documents done · 213 cancelled (not read)"
     finishing = job(status="finishing", completed=3, failed=0)
     assert progress_text(finishing) == (
         "100% · 3 of 3 documents done · refining the answers as one batch"
@@ -149,7 +153,7 @@ def test_progress_text_counts_cancelled_and_finishing_jobs() -> None:
 
 
 def test_result_and_engine_facts() -> None:
-    assert result_facts(2048, "pdf", "ab" * 32) == "2.0 KB · PDF · sha256 abababababab…"
+    assert result_facts(2000, "pdf", "ab" * 32) == "2.0 kB · PDF · sha256 abababababab…"
     assert result_facts(10, None, "") == "10 B"
     assert engine_facts("pypdfium2", "local", True, {"total_ms": 41.6}) == (
         "reader: pypdfium2 · classifier: local · text truncated · 42 ms"

@@ -45,16 +45,44 @@ def test_documents_frame_shows_percentages_and_the_category_that_counts() -> Non
         row(1, final_category="receipt", corrected_category="invoice", confidence=0.5),
         row(2, status="failed", error="EncryptedDocument: password required"),
         row(3, status="pending", progress=0),
+        row(4, final_category="report", refined=True, single_category="other", reviewed=True),
     ]
     frame = jobs.documents_frame(rows)
     assert frame.columns.tolist() == jobs.TABLE_COLUMNS
-    assert frame["doc_id"].tolist() == ["doc0", "doc1", "doc2", "doc3"]
+    assert frame["doc_id"].tolist() == ["doc0", "doc1", "doc2", "doc3", "doc4"]
     assert frame["category"].tolist()[:2] == ["invoice", "invoice"], "a correction wins"
     assert frame["confidence"].iloc[0] == pytest.approx(87.4)
     assert pd.isna(frame["confidence"].iloc[2])
     assert frame["error"].iloc[2].startswith("EncryptedDocument")
+    # Empty text cells are empty strings: a table would print "None".
+    assert frame["category"].iloc[2] == "" and frame["error"].iloc[0] == ""
+    # The status is a coloured pill; progress shows only while a document is read.
+    assert frame["status"].iloc[2] == ["failed"]
+    assert frame["progress"].isna().tolist() == [True, True, True, False, True]
+    assert frame["note"].tolist() == [
+        "",
+        "corrected · predicted receipt",
+        "",
+        "",
+        "reviewed; refined · was other",
+    ]
+    assert frame["notes"].tolist()[2] == "EncryptedDocument: password required"
+    assert frame["notes"].tolist()[4] == "reviewed; refined · was other"
+    assert jobs.shown_columns(frame) == [
+        "file",
+        "status",
+        "progress",
+        "category",
+        "confidence",
+        "notes",
+    ]
+    done = jobs.documents_frame([row(0, final_category="invoice", confidence=0.9)])
+    assert jobs.shown_columns(done) == ["file", "status", "category", "confidence"]
     counts = jobs.category_counts(frame)
-    assert counts.to_dict("records") == [{"category": "invoice", "documents": 2}]
+    assert counts.to_dict("records") == [
+        {"category": "invoice", "documents": 2},
+        {"category": "report", "documents": 1},
+    ]
 
 
 def test_an_empty_job_has_an_empty_table() -> None:
@@ -64,7 +92,7 @@ def test_an_empty_job_has_an_empty_table() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "active", "cancellable", "can_retry"),
+    ("status", "active", "cancellable", "settled"),
     [
         ("pending", True, True, True),
         ("processing", True, True, True),
@@ -74,27 +102,42 @@ def test_an_empty_job_has_an_empty_table() -> None:
     ],
 )
 def test_what_a_job_view_allows(
-    status: str, active: bool, cancellable: bool, can_retry: bool
+    status: str, active: bool, cancellable: bool, settled: bool
 ) -> None:
     view = jobs.JobView(
         job=job(status=status, failed=1, cancelled=1), table=jobs.documents_frame([row(0)])
     )
-    assert (view.active, view.cancellable, view.can_retry) == (active, cancellable, can_retry)
-    assert view.retryable == 2
+    assert (view.active, view.cancellable, view.settled) == (active, cancellable, settled)
 
 
-def test_flagged_rows() -> None:
-    frame = jobs.documents_frame([row(0, needs_review=True), row(1), row(2, needs_review=True)])
+def test_flagged_rows_leave_out_reviewed_documents() -> None:
+    frame = jobs.documents_frame(
+        [row(0, needs_review=True), row(1), row(2, needs_review=True, reviewed=True)]
+    )
     view = jobs.JobView(job=job(), table=frame)
-    assert view.flagged.tolist() == [True, False, True]
+    assert view.flagged.tolist() == [True, False, False]
+
+
+def test_failures_split_into_retryable_and_permanent() -> None:
+    retryable, permanent = jobs.split_failures(
+        {"FileNotFoundError": 2, "EncryptedDocument": 3, "Timeout": 1}
+    )
+    assert retryable == {"FileNotFoundError": 2, "Timeout": 1}
+    assert permanent == {"EncryptedDocument": 3}
+    assert jobs.failures_text(retryable) == "2 upload missing, 1 took too long"
 
 
 def test_jobs_frame_links_each_job_and_keeps_times_in_utc() -> None:
-    listed = [job("b" * 32, status="processing", progress=42.5, completed=1), job("a" * 32)]
+    listed = [
+        job("b" * 32, status="processing", progress=42.5, completed=1, name="March invoices"),
+        job("a" * 32),
+    ]
     frame = jobs.jobs_frame(listed)
     assert frame.columns.tolist() == jobs.JOBS_COLUMNS
     assert frame["link"].tolist() == [status_link("b" * 32), status_link("a" * 32)]
     assert frame["link"].iloc[0] == f"job_status?job={'b' * 32}"
+    assert frame["name"].tolist() == ["March invoices", ""]
+    assert frame["taxonomy"].tolist() == ["default", "default"]
     assert frame["progress"].tolist() == [42.5, 0.0]
     assert frame["created"].iloc[0] == CREATED.replace(tzinfo=UTC)
     assert jobs.jobs_frame([]).columns.tolist() == jobs.JOBS_COLUMNS
@@ -105,8 +148,11 @@ def test_documents_table_keys_differ_per_job_and_per_view() -> None:
         jobs.documents_table_key("a"),
         jobs.documents_table_key("b"),
         jobs.documents_table_key("a", review_only=True),
+        jobs.table_key("t", {"q": "x"}),
+        jobs.table_key("t", {"q": "y"}),
+        jobs.table_key("t", {"q": "y"}, page=2),
     }
-    assert len(keys) == 3
+    assert len(keys) == 6
 
 
 def test_result_frames() -> None:
