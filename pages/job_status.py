@@ -17,7 +17,7 @@ from docclass.jobs.errors import error_type
 from webui import jobs
 from webui.filters import filter_bar
 from webui.format import job_caption, md_escape, progress_text, short_id, status_label
-from webui.nav import PAGE_BATCH
+from webui.nav import PAGE_BATCH, PAGE_REVIEW
 from webui.result import render_result
 from webui.service import get_service
 from webui.session import browser_timezone, flash, flash_pending, show_flash, watch_job
@@ -187,6 +187,13 @@ def job_panel() -> None:
             )
         st.caption(md_escape("Failures: " + "; ".join(parts)))
 
+    if n_flagged := int(flagged.sum()):
+        st.page_link(
+            PAGE_REVIEW,
+            label=f"Review the {n_flagged} document(s) flagged in this job",
+            icon=":material/rate_review:",
+            query_params={"job": job_id},
+        )
     with st.expander("Filter this job's documents", icon=":material/filter_list:"):
         categories = sorted(set(view.table["category"]) - {""})
         filters = filter_bar("status", categories=categories, error_types=sorted(failures))
