@@ -63,7 +63,7 @@ def _progress(service: Service, job_id: str, total: int, quiet: bool) -> str:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from docclass.jobs.uploads import expand_paths
+    from docclass.jobs.uploads import StorageFull, expand_paths
 
     try:
         taxonomy = load_taxonomy(args.taxonomy)
@@ -81,6 +81,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print(f"job {job_id}: {len(uploads)} files", file=sys.stderr)
         status = _progress(service, job_id, len(uploads), args.quiet)
         _write(service.export(job_id, args.format), args.out)
+    except StorageFull as exc:
+        raise CliError(str(exc)) from None
     except KeyboardInterrupt:
         raise CliError(
             "interrupted: the job stays in the database; `python -m docclass worker` finishes it"

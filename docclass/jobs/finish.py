@@ -33,10 +33,11 @@ from docclass.store.jobs import get_job_row
 log = logging.getLogger(__name__)
 
 # The batch pass runs on jobs of BATCH_MIN to BATCH_MAX distinct locally classified
-# documents. Below, a batch teaches nothing; above, it would hold the job in "finishing" for
-# long (the pass costs about as much as classifying every document again, plus the fits), so
-# a big job keeps its one-at-a-time answers: every document of a job is treated alike.
-BATCH_MIN = 12
+# documents. Below, the classifier's batch policy answers as one document at a time; above,
+# it would hold the job in "finishing" for long (the pass costs about as much as classifying
+# every document again, plus the fits), so a big job keeps its one-at-a-time answers:
+# every document of a job is treated alike.
+BATCH_MIN = 50  # docclass.classifiers.local.CENTRE_MIN (not imported: numpy stays out)
 BATCH_MAX = 2000
 # Seconds the batch pass may take per 1,000 documents (at least one document's timeout).
 REFINE_S_PER_1000 = 30.0

@@ -101,7 +101,7 @@ def _ms_since(start: float) -> float:
 
 def read_and_score(task: ReadTask) -> Scored:
     """Extract, detect and (for local jobs) classify one file; runs in a reader process."""
-    from docclass.classifiers.local import HEAD_CHARS  # preloaded in reader processes
+    from docclass.classifiers.local import classifier_input  # preloaded in reader processes
     from docclass.extraction.extract import check_sha256, extract_file
 
     stages = _Stages(task)
@@ -118,17 +118,18 @@ def read_and_score(task: ReadTask) -> Scored:
     detectors = run_detectors(extracted.text, taxonomy.keywords())
     timings["detect_ms"] = _ms_since(t1)
     stages.reached(60)
+    head = classifier_input(extracted.text, extracted.page_starts)
     local = None
     if spec.local:
         t2 = time.perf_counter()
-        local = spec.local_classifier().classify(extracted.text, detectors, taxonomy)
+        local = spec.local_classifier().classify(head, detectors, taxonomy)
         timings["classify_ms"] = _ms_since(t2)
         stages.reached(90)
     return Scored(
         extracted=extracted,
         detectors=detectors,
         local=local,
-        classifier_input=extracted.text[:HEAD_CHARS],
+        classifier_input=head,
         timings=timings,
     )
 

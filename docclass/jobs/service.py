@@ -87,19 +87,25 @@ class Service:
         tax = self._taxonomy(taxonomy)
         kind = classifier or self.settings.classifier
         check_kind(kind, self.settings)  # fail here, not per document, on a bad setting
-        new = [self.uploads.keep(u) for u in uploads]
-        if not new:
-            raise ValueError("a job needs at least one file")
-        job_id = jobs.create_job(
-            db=self.db,
-            documents=new,
-            taxonomy_name=tax.name,
-            taxonomy_toml=tax.source_text,
-            taxonomy_base_dir=str(tax.base_dir) if tax.base_dir else None,
-            classifier=kind,
-            name=(name or "").strip()[:200]
-            or default_job_name(utcnow(), new[0].filename, len(new)),
-        )
+        created: list[str] = []  # files this submit stored first: removed if it fails
+        try:
+            new = [self.uploads.keep(u, created) for u in uploads]
+            if not new:
+                raise ValueError("a job needs at least one file")
+            job_id = jobs.create_job(
+                db=self.db,
+                documents=new,
+                taxonomy_name=tax.name,
+                taxonomy_toml=tax.source_text,
+                taxonomy_base_dir=str(tax.base_dir) if tax.base_dir else None,
+                classifier=kind,
+                name=(name or "").strip()[:200]
+                or default_job_name(utcnow(), new[0].filename, len(new)),
+            )
+        except BaseException:
+            if created:
+                self.uploads.forget(jobs.unreferenced(db=self.db, hashes=created))
+            raise
         self.worker.kick()
         return job_id
 

@@ -8,6 +8,7 @@ uploads folder the first time it needs it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
@@ -25,6 +26,23 @@ from docclass.store.jobs import NewDocument
 
 CHUNK = 1024 * 1024
 STALE_INCOMING_S = 3600
+
+
+# Errors that mean "the disk is full", not "this file is bad".
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class StorageFull(OSError):
+    """The uploads folder's disk is full: no job was created; the message says what to do."""
+
+
+def _no_space(exc: OSError, folder: Path, filename: str) -> StorageFull:
+    full = StorageFull(
+        f"no space left in {folder} while storing {filename!r}: nothing was submitted. "
+        "Free disk space there (or point DOCCLASS_DATA_DIR at a larger disk) and submit again"
+    )
+    full.errno = exc.errno
+    return full
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,12 @@ class UploadStore:
             )
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".incoming-")
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".incoming-")
+        except OSError as exc:
+            if exc.errno in _NO_SPACE:
+                raise _no_space(exc, self.folder, upload.filename) from exc
+            raise
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in _chunks(upload.source):
@@ -121,8 +144,10 @@ class UploadStore:
                 size=size,
                 error=f"CorruptDocument: cannot inflate this ZIP member ({exc})",
             )
-        except BaseException:
+        except BaseException as exc:
             os.unlink(tmp_name)
+            if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+                raise _no_space(exc, self.folder, upload.filename) from exc
             raise
         if size > limit:
             os.unlink(tmp_name)
@@ -137,17 +162,28 @@ class UploadStore:
             filename=upload.filename, sha256=digest.hexdigest(), size=size
         )
 
-    def keep(self, upload: Upload) -> NewDocument:
-        """Store one file as ``uploads/<sha256>`` (once per content)."""
+    def keep(self, upload: Upload, created: list[str] | None = None) -> NewDocument:
+        """Store one file as ``uploads/<sha256>`` (once per content).
+
+        The hash of a file this call stored for the first time is appended to ``created``,
+        so a submit that fails half-way can remove what it alone added.
+        """
         tmp, doc = self.spool(upload)
         if tmp is not None:
-            if self.db is not None:
-                blobs.put(db=self.db, sha256=doc.sha256, path=tmp)
             target = self.folder / doc.sha256
-            if target.exists():
+            fresh = not target.exists()
+            try:
+                if self.db is not None:
+                    blobs.put(db=self.db, sha256=doc.sha256, path=tmp)
+            except BaseException:
                 tmp.unlink()
-            else:
+                raise
+            if fresh:
                 os.replace(tmp, target)
+                if created is not None:
+                    created.append(doc.sha256)
+            else:
+                tmp.unlink()
         return doc
 
     def forget(self, hashes: Iterable[str]) -> None:

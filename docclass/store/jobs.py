@@ -300,3 +300,10 @@ def delete_job(*, db: Database, job_id: str) -> list[str]:
             s.exec(select(Document.sha256).where(col(Document.sha256).in_(hashes))).all()
         )
     return sorted(hashes - still_used)
+
+
+def unreferenced(*, db: Database, hashes: Sequence[str]) -> list[str]:
+    """The hashes no document refers to (uploads a failed submit may remove)."""
+    with db.read() as s:
+        used = set(s.exec(select(Document.sha256).where(col(Document.sha256).in_(hashes))).all())
+    return sorted(set(hashes) - used)

@@ -24,12 +24,13 @@ model on examples or on a batch does.
 from __future__ import annotations
 
 from docclass.classifiers.local.classifier import (
+    CENTRE_MIN,
     HEAD_CHARS,
-    MIN_BATCH,
-    SELF_TRAIN_ROUNDS,
-    SELF_TRAIN_SHARE,
+    SELF_TRAIN_MIN,
+    SELF_TRAIN_SHARES,
     SELF_TRAIN_WEIGHT,
     LocalClassifier,
+    classifier_input,
 )
 from docclass.classifiers.local.concepts import (
     CONCEPTS,
@@ -58,14 +59,14 @@ from docclass.classifiers.local.zero_shot import (
 )
 
 __all__ = [
+    "CENTRE_MIN",
     "CONCEPTS",
     "HEAD_CHARS",
     "LAYOUTS",
-    "MIN_BATCH",
     "ONE_CLASS_WEIGHT",
     "OTHER_EVIDENCE",
-    "SELF_TRAIN_ROUNDS",
-    "SELF_TRAIN_SHARE",
+    "SELF_TRAIN_MIN",
+    "SELF_TRAIN_SHARES",
     "SELF_TRAIN_WEIGHT",
     "SVM_C",
     "SVM_TEMPERATURE",
@@ -78,6 +79,7 @@ __all__ = [
     "Cue",
     "LocalClassifier",
     "analyze",
+    "classifier_input",
     "concept_links",
     "is_catch_all",
     "profile_text",

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from docclass.classifiers.base import Classification
+from docclass.classifiers.local import calibration
 from docclass.classifiers.local.explain import rationale, top_terms
 from docclass.classifiers.local.layout import structure
 from docclass.classifiers.local.supervised import (
@@ -31,15 +32,38 @@ from docclass.detectors import DetectorResult
 from docclass.taxonomy import Taxonomy
 
 HEAD_CHARS = 2000
-# Batch self-training: rounds, share of each predicted class used as pseudo-labels, weight.
-SELF_TRAIN_ROUNDS = 2
-SELF_TRAIN_SHARE = 0.8
-SELF_TRAIN_WEIGHT = 2.0
-MIN_BATCH = 12
+# The batch policy, by batch size (measured on every shared dev set with
+# ``bench/classify_eval.py``: no size may do worse than one document at a time).
+# From CENTRE_MIN documents, each category's median evidence over the batch is subtracted:
+# a category whose words every document of this batch uses (a topic's "theory" among physics
+# abstracts) stops winning everything. Below it the medians are noise.
+CENTRE_MIN = 50
+# From SELF_TRAIN_MIN documents the batch also trains a class-balanced linear model on its
+# own TF-IDF, seeded with the most confident share of each predicted class, in rounds.
+SELF_TRAIN_MIN = 100
+SELF_TRAIN_SHARES = (0.5, 0.7, 0.9)
+SELF_TRAIN_WEIGHT = 1.0
 
 
 def _head(text: str) -> str:
     return text[:HEAD_CHARS]
+
+
+def classifier_input(text: str, page_starts: Sequence[int] | None = None) -> str:
+    """The head the classifier reads, with a form feed where each page starts.
+
+    Page breaks are layout the text alone does not show: a head spanning five pages is a
+    slide deck far more often than a paper (see ``layout.structure``'s ``sparse_pages``).
+    """
+    starts = [s for s in (page_starts or ()) if 0 < s < HEAD_CHARS]
+    if not starts:
+        return text[:HEAD_CHARS]
+    parts, previous = [], 0
+    for start in starts:
+        parts.append(text[previous:start])
+        previous = start
+    parts.append(text[previous:HEAD_CHARS])
+    return "\f".join(parts)[:HEAD_CHARS]
 
 
 class LocalClassifier:
@@ -103,27 +127,31 @@ class LocalClassifier:
     ) -> list[Classification]:
         """Classify a whole batch at once, using the batch itself as unlabelled data.
 
-        The confident answers (plus any examples) train a model over TF-IDF fitted on the
-        batch, which re-scores every document; twice. Per-category centring of the
-        similarities was tried and left out: no gain on the development set once keyword and
-        layout cues are in, and it misleads on batches that are mostly of one type.
+        What a batch may add depends on its size (see ``CENTRE_MIN`` and ``SELF_TRAIN_MIN``):
+        nothing below CENTRE_MIN documents, the per-category centring of the evidence from
+        there, and self-training over TF-IDF fitted on the batch from SELF_TRAIN_MIN on.
+        The answers depend only on the batch's contents and order.
         """
         detectors = detectors if detectors is not None else [() for _ in texts]
-        if len(texts) < MIN_BATCH:
+        if len(texts) < CENTRE_MIN:
             return [self.classify(t, d) for t, d in zip(texts, detectors, strict=True)]
         heads = [_head(t) for t in texts]
         structures = [structure(h) for h in heads]
         ev, docs = self._zero.evidence(heads, structures)
-        prior = softmax(ev.total(self._zero.catch_all))
+        evidence = ev.total(self._zero.catch_all)
+        centre = np.median(evidence, axis=0)
+        centre[self._zero.catch_all] = 0.0
+        prior = softmax(evidence - centre)
         sup = self._supervised
         sup_docs: list[_Doc] = []
         if sup is not None:
             sup_docs = [sup.vectorizer.one(h) for h in heads]
             prior = blend(self._names, sup, prior, sup.proba(sup_docs))
-        x, x_examples, y_examples = self._batch_features(heads, sup)
         probs = prior
-        for _ in range(SELF_TRAIN_ROUNDS):
-            probs = self._self_train(x, prior, probs, x_examples, y_examples)
+        if len(texts) >= SELF_TRAIN_MIN:
+            x, x_examples, y_examples = self._batch_features(heads, sup)
+            for share in SELF_TRAIN_SHARES:
+                probs = self._self_train(x, prior, probs, share, x_examples, y_examples)
         return [
             self._result(
                 probs[i], heads[i], structures[i], ev, i, docs[i], sup,
@@ -148,13 +176,15 @@ class LocalClassifier:
         x: sparse.csr_matrix,
         prior: np.ndarray,
         probs: np.ndarray,
+        share: float,
         x_examples: sparse.csr_matrix | None,
         y_examples: np.ndarray,
     ) -> np.ndarray:
         """Fit on the examples and the most confident share of each predicted class, re-score.
 
-        The fitted model's probabilities multiply the prior (zero-shot, or zero-shot blended
-        with the examples' model), so a batch sharpens the prior rather than replacing it.
+        Classes are weighted to balance (a category the prior favours must not crowd out
+        the others' few seeds); the fitted model's probabilities multiply the prior, so a
+        batch sharpens the prior rather than replacing it.
         """
         pred = probs.argmax(axis=1)
         conf = probs.max(axis=1)
@@ -166,7 +196,7 @@ class LocalClassifier:
             if len(members) < 2:
                 continue
             order = members[np.argsort(-conf[members])]
-            chosen.extend(order[: max(2, round(len(members) * SELF_TRAIN_SHARE))].tolist())
+            chosen.extend(order[: max(2, round(len(members) * share))].tolist())
         train_x = x[chosen]
         train_y = pred[chosen]
         if x_examples is not None and len(y_examples):
@@ -175,7 +205,7 @@ class LocalClassifier:
         classes = np.unique(train_y)
         if len(classes) < 2 or x.shape[1] == 0:
             return probs
-        model = _linear_svc().fit(train_x, train_y)
+        model = _linear_svc(balanced=True).fit(train_x, train_y)
         fitted = softmax(_svm_scores(model, x), SVM_TEMPERATURE)
         log_fit = np.full(prior.shape, math.log(1.0 / len(classes)))
         log_fit[:, model.classes_] = np.log(np.clip(fitted, 1e-9, 1.0))
@@ -196,10 +226,11 @@ class LocalClassifier:
         detectors: Sequence[DetectorResult],
         stage: str,
     ) -> Classification:
+        """The answer, its rationale and meta, with calibrated scores (see .calibration)."""
         best = int(np.argmax(probs))
         category = self._names[best]
-        ranked = np.sort(probs)
-        margin = float(ranked[-1] - ranked[-2]) if len(ranked) > 1 else 1.0
+        gap = calibration.log_gap(probs)
+        probs = calibration.calibrated(probs, stage)
         terms = top_terms(self._names, self._zero, head, best, doc, sup, sup_doc)
         nearest = sup.nearest(sup_doc) if sup is not None and sup_doc is not None else None
         cue = max(
@@ -216,7 +247,7 @@ class LocalClassifier:
             classifier=self.name,
             meta={
                 "stage": stage,
-                "margin": round(margin, 4),
+                "gap": round(gap, 4),
                 "examples": 0 if sup is None else len(sup.labels),
                 "matched_terms": terms,
             },

@@ -50,7 +50,9 @@ CONCEPTS: tuple[Concept, ...] = (
         ("receipt", "purchase", "till", "cashier", "checkout", "point of sale"),
         "receipt total subtotal tax cash change tendered card visa mastercard debit paid "
         "payment qty quantity item items price amount discount store shop cashier "
-        "thank you come again refund exchange tip order table",
+        "thank you come again refund exchange tip order table"
+        " kassenbon quittung summe bar gegeben rückgeld kasse beleg ticket de caisse reçu"
+        " espèces rendu recibo ticket efectivo cambio scontrino contanti resto bon kassabon",
         _transaction,
         "price-like amounts and a total line",
     ),
@@ -59,7 +61,11 @@ CONCEPTS: tuple[Concept, ...] = (
         ("invoice", "bill", "billing"),
         "invoice invoice number invoice date bill to ship to sold to customer due date "
         "amount due balance due payment terms remit to purchase order unit price quantity "
-        "description subtotal tax vat total account",
+        "description subtotal tax vat total account"
+        " rechnung rechnungsnummer rechnungsdatum leistungsdatum mwst ust umsatzsteuer"
+        " nettobetrag gesamtbetrag zahlbar bis zahlungsziel facture numéro de facture date de"
+        " facture tva montant ht ttc total ttc échéance net à payer factura fecha de factura iva"
+        " importe base imponible fattura importo imponibile factuur btw bedrag",
         lambda s: 0.8 * _transaction(s) + 0.2 * s["label_value"],
         "price-like amounts and labelled fields",
     ),
@@ -81,7 +87,10 @@ CONCEPTS: tuple[Concept, ...] = (
         "letter",
         ("letter", "letters", "correspondence"),
         "dear sincerely yours faithfully yours truly regards enclosed enclosure please find "
-        "writing to inform reference address",
+        "writing to inform reference address"
+        " sehr geehrte sehr geehrter mit freundlichen grüßen madame monsieur veuillez agréer"
+        " cordialement estimado estimada atentamente gentile distinti saluti geachte met"
+        " vriendelijke groet",
         lambda s: 0.6 * s["dear"] + 0.4 * s["closing"],
         "a 'Dear …' salutation and a closing",
     ),
@@ -100,7 +109,9 @@ CONCEPTS: tuple[Concept, ...] = (
         "termination terminate obligations rights warrants warranties represents indemnify "
         "indemnification liability breach governing law jurisdiction confidential "
         "confidentiality effective date executed signature section provisions notwithstanding "
-        "pursuant license fees notice assign",
+        "pursuant license fees notice assign"
+        " vertrag vereinbarung vertragsparteien kündigung contrat accord parties résiliation"
+        " contrato acuerdo cláusula contratto accordo overeenkomst",
         lambda s: 0.6 * s["defined"] + 0.4 * s["sections"],
         "defined terms and numbered clauses",
     ),
@@ -182,8 +193,8 @@ CONCEPTS: tuple[Concept, ...] = (
         ("presentation", "slides", "slide", "deck", "slideshow"),
         "slide agenda overview presentation key points questions thank you next steps "
         "summary objectives",
-        lambda s: s["short_lines"] * s["bullets"] * (1.0 - s["amounts"]),
-        "short bullet lines",
+        lambda s: max(s["short_lines"] * s["bullets"], s["sparse_pages"]) * (1.0 - s["amounts"]),
+        "short bullet lines or pages with little text",
     ),
     Concept(
         "bank statement",
@@ -191,7 +202,9 @@ CONCEPTS: tuple[Concept, ...] = (
         "statement account number account summary opening balance closing balance balance "
         "brought forward deposit deposits withdrawal withdrawals transaction transactions "
         "debit credit interest fees transfer direct debit atm branch statement period "
-        "available balance",
+        "available balance"
+        " kontoauszug kontostand saldo buchung gutschrift lastschrift relevé de compte solde"
+        " extracto de cuenta estratto conto rekeningafschrift",
         lambda s: s["dates"] * s["amounts"],
         "dated amounts",
     ),
@@ -238,6 +251,33 @@ LAYOUTS: tuple[Concept, ...] = (
     ),
 )
 
+# What a catch-all category ("other") is made of in practice: texts that are no business
+# document at all. Lent to every catch-all category, so "none of these" is a decision made on
+# evidence (a recipe's ingredients, a poem's lines, code, a story's dialogue), not only the
+# absence of a better match.
+MISCELLANY = Concept(
+    "miscellany",
+    (),
+    "recipe ingredients ingredient cup cups tbsp tsp tablespoon teaspoon oven bake baking "
+    "minutes stir salt pepper sugar flour butter garlic onion serve servings cook heat boil "
+    "poem poems verse stanza love heart soul night dream sky moon sun thee thy thou oh "
+    "song lyrics chorus verse chords sing baby "
+    "chapter story tale once upon a time she he her his whispered cried replied looked eyes "
+    "door room felt thought knew "
+    "def class import return function var const let true false none null self print "
+    "readme install usage license contributing github repository npm pip",
+    lambda s: max(
+        s["code"],
+        0.7
+        * s["short_lines"]
+        * (1.0 - s["numeric"])
+        * (1.0 - s["amounts"])
+        * (1.0 - s["bullets"])
+        * (1.0 - s["label_value"]),
+    ),
+    "no business-document layout (verse, code or a recipe)",
+)
+
 _CATCH_ALL_NAMES = {"other", "others", "misc", "miscellaneous", "unknown", "none", "unclassified"}
 
 
@@ -257,7 +297,7 @@ def concept_links(category: Category) -> list[tuple[Concept, float]]:
     """Concepts a category is about: 1.0 when its name uses a trigger, 0.5 its description."""
     name = category.name.lower().replace("_", " ")
     desc = category.description.lower()
-    links = []
+    links = [(MISCELLANY, 1.0)] if is_catch_all(category) else []
     for concept in (*CONCEPTS, *LAYOUTS):
         if any(_phrase_in(t, name) for t in concept.triggers):
             links.append((concept, 1.0))

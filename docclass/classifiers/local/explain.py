@@ -55,12 +55,12 @@ def rationale(
         if len(shown) < 4 and not any(term in t or t in term for t in shown):
             shown.append(term)  # not 'thank' after 'thank you'
     if shown:
-        parts.append("matched " + ", ".join(f"'{t}'" for t in shown))
+        parts.append("uses words typical of it: " + ", ".join(f"'{t}'" for t in shown))
     if cue[0] >= 0.25:
         parts.append(f"layout: {cue[1]}")
     counts = {d.name: d.count for d in detectors}
     amounts = max(len(_AMOUNT.findall(head)), len(_CURRENCY.findall(head)))
-    if "money" in counts:
+    if counts.get("money"):  # a detector that found nothing is no evidence
         money = counts["money"]
         parts.append(f"{money} money amount{'' if money == 1 else 's'}")
         if amounts > money:  # bare "12.50": too ambiguous for the money detector

@@ -54,6 +54,12 @@ _DEFINED = re.compile(r"\(\s*(?:the\s+)?[\"“][A-Z]")
 _VERSUS = re.compile(r"\b(?:v\.|vs\.?|versus)\s+[A-Z]")
 _CASE_NO = re.compile(r"\bcase\s+no\b|\bdocket\b")
 _MEMO = re.compile(r"\bmemo(?:randum)?\b")
+# Source code: lines ending in a bracket, brace or semicolon, or opening with a keyword.
+_CODE_LINE = re.compile(
+    r"(?:[{};:(\[]\s*$)|^(?:def|class|import|from|return|if|elif|else|for|while|function|var|"
+    r"let|const|public|private|static|#include|package|try|except|catch)\b|=>|==|!=|\+=|::",
+    re.M,
+)
 # Short lines opening with a standard résumé heading ("Education", "Skills", "Experience").
 _CV_HEADING = re.compile(
     r"^(education|experience|skills?|employment|qualifications?|projects?|certifications?|"
@@ -115,5 +121,8 @@ def structure(head: str) -> dict[str, float]:
         "defined": _sat(len(_DEFINED.findall(body)), 1.5),
         "versus": _sat(len(_VERSUS.findall(body)) + len(_CASE_NO.findall(low)), 1.0),
         "memo": float(_MEMO.search(low[:400]) is not None),
+        "code": _sat(len(_CODE_LINE.findall(body)) / n_lines, 0.4),
+        # Pages that hold little text (form feeds mark page starts in the classifier input).
+        "sparse_pages": _sat(max(head.count("\f") - 1, 0), 2.0),
         "cv_headings": _sat(len({m.group(1) for m in _CV_HEADING.finditer(low)}), 2.0),
     }

@@ -33,11 +33,12 @@ SVM_TEMPERATURE = 0.3  # when there are too few examples to fit one
 ONE_CLASS_WEIGHT = 4.0
 
 
-def _linear_svc() -> LinearSVC:
+def _linear_svc(*, balanced: bool = False) -> LinearSVC:
     """An unfitted linear SVM; sklearn is imported on the first call (seconds), not before."""
     from sklearn.svm import LinearSVC
 
-    return LinearSVC(C=SVM_C, random_state=0)  # the same answers run to run
+    weight = "balanced" if balanced else None
+    return LinearSVC(C=SVM_C, class_weight=weight, random_state=0)  # same answers every run
 
 
 def _svm_scores(model: LinearSVC, x: sparse.spmatrix) -> np.ndarray:

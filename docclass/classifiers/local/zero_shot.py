@@ -28,6 +28,8 @@ W_CUES = 0.6
 # Evidence of a catch-all category ("other"): above what short unrelated texts (a weather
 # report, lorem ipsum) reach against the default taxonomy, below 99% of real documents.
 OTHER_EVIDENCE = 0.1
+# Weight of a catch-all category's own evidence (see concepts.MISCELLANY) next to the others'.
+OTHER_WEIGHT = 1.0
 
 
 def softmax(scores: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
@@ -48,7 +50,8 @@ class _Evidence:
 
     def total(self, catch_all: np.ndarray) -> np.ndarray:
         scores = W_SIM * self.sim + W_KEYWORDS * self.keywords + W_CUES * self.cues
-        scores[:, catch_all] = OTHER_EVIDENCE
+        # A catch-all is chosen when nothing else fits (its floor), or on its own evidence.
+        scores[:, catch_all] = np.maximum(OTHER_EVIDENCE, OTHER_WEIGHT * scores[:, catch_all])
         return scores
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 from sqlalchemy import event
 
+from docclass.classifiers.local import CENTRE_MIN, SELF_TRAIN_MIN
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
 from tests.paths import eval_texts
@@ -16,6 +17,11 @@ FOLDERS = ("contract", "email", "news_article", "receipt", "resume", "scientific
 
 def _uploads(n_per_folder: int = 3) -> list[Upload]:
     return [Upload(p.name, p) for f in FOLDERS for p in eval_texts(f, n_per_folder)]
+
+
+# Jobs big enough for the batch pass to change answers (centring), and to self-train.
+CENTRED = -(-CENTRE_MIN // len(FOLDERS))
+SELF_TRAINED = -(-SELF_TRAIN_MIN // len(FOLDERS))
 
 
 def _block_refine(service: Service, calls: Counter, entered: threading.Event, go: threading.Event):
@@ -35,10 +41,10 @@ def test_a_job_shows_finishing_until_its_batch_pass_is_saved(services) -> None:
     calls: Counter = Counter()
     entered, go = threading.Event(), threading.Event()
     _block_refine(service, calls, entered, go)
-    job_id = service.submit(_uploads())
+    job_id = service.submit(_uploads(CENTRED))
     assert entered.wait(120), "the finishing step never started"
     job = service.get_job(job_id)
-    assert (job.status, job.done, job.unfinished) == ("finishing", 18, 0)
+    assert (job.status, job.done, job.unfinished) == ("finishing", 6 * CENTRED, 0)
     assert service.wait_job(job_id, timeout=0.5) == "finishing"  # waiters keep waiting
     go.set()
     assert service.wait_job(job_id, timeout=60) == "completed"
@@ -83,7 +89,7 @@ def test_the_same_job_gives_identical_answers_whatever_the_worker_count(services
     answers = []
     for workers, procs in ((1, 1), (6, 2)):
         service = services(workers=workers, process_workers=procs)
-        job_id = service.submit(_uploads(4))
+        job_id = service.submit(_uploads(SELF_TRAINED))
         assert service.wait_job(job_id, timeout=120) == "completed"
         docs = [service.get_document(d.id) for d in service.get_job(job_id).documents]
         answers.append([(d.filename, d.final_category, d.confidence, d.scores) for d in docs])

@@ -139,12 +139,19 @@ def test_rationale_names_terms_that_are_in_the_document(
     docs: list[Doc], default: Taxonomy, zero_shot: LocalClassifier
 ) -> None:
     for text, label, _ in every(docs, 40, offset=3):
-        result = zero_shot.classify(text, run_detectors(text, default.keywords()))
+        found = run_detectors(text, default.keywords())
+        result = zero_shot.classify(text, found)
         quoted = re.findall(r"'([^']+)'", result.rationale.split("nearest example")[0])
         assert result.rationale.startswith(f"{result.final_category}:")
         assert quoted, result.rationale
         assert any(q in text.lower() for q in quoted), (label, result.rationale)
-        assert "money amount" in result.rationale  # detector counts are cited
+        money = next(d.count for d in found if d.name == "money")
+        # detector counts are cited when they found something, never as "0 money amounts"
+        assert ("money amount" in result.rationale) == (money > 0), result.rationale
+        assert not re.search(r"\b0 (money|email|price)", result.rationale), result.rationale
+    invoice = "Invoice 17. Consulting: EUR 1,200.00. VAT: EUR 228.00. Total due: EUR 1,428.00."
+    result = zero_shot.classify(invoice, run_detectors(invoice, default.keywords()))
+    assert "3 money amounts" in result.rationale, result.rationale
 
 
 def test_rationale_names_the_nearest_example(docs: list[Doc], default: Taxonomy) -> None:
