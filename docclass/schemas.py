@@ -228,7 +228,9 @@ class JobCounts(SQLModel):
     """Documents per status and the job's progress: the one rule every view uses.
 
     Progress is the mean of the documents' own progress, leaving out cancelled documents
-    (they will not be read); a job with nothing left to read is at 100%.
+    (they will not be read), and "done" counts against the same documents (``to_read``):
+    cancelled documents are neither done nor pending. A job whose every document was
+    cancelled read nothing: 0%.
     """
 
     pending: int = 0

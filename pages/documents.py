@@ -21,7 +21,7 @@ PAGE_SIZE = 200
 service = get_service()
 default_engine_facts(service.settings)
 
-st.title("Documents")
+st.title("Search documents")
 st.caption(
     "Every job's documents in one place. Filter them, share the page's address to share the "
     "view, and download exactly what the filter finds."
@@ -68,11 +68,17 @@ if table.empty:
     st.info("No document matches these filters.", icon=":material/search_off:")
     st.stop()
 
-left, right = st.columns([3, 2], gap="large")
+key = jobs.table_key("docs_table", query, page_no)
+picked = jobs.selected_row(key)
+if picked is None or picked >= len(table):  # nothing selected: the table gets the room
+    left, right = st.container(), None
+    st.caption("Select a row to see that document's result beside the table.")
+else:
+    left, right = st.columns([3, 2], gap="large")
 with left:
     event = st.dataframe(
         table,
-        key=jobs.table_key("docs_table", query, page_no),
+        key=key,
         on_select="rerun",
         selection_mode="single-row",
         hide_index=True,
@@ -81,11 +87,8 @@ with left:
         column_order=jobs.shown_columns(table),
         column_config=jobs.status_table_config(),
     )
-with right:
-    rows = event.selection.rows if event is not None else []
-    doc = service.get_document(str(table.iloc[rows[0]]["doc_id"])) if rows else None
-    if doc is None:
-        st.info("Select a row to see that document's result.", icon=":material/touch_app:")
-    else:
-        with st.container(border=True):
-            render_result(doc, key="docs_doc", expand_text=True, service=service)
+rows = event.selection.rows if event is not None else []
+doc = service.get_document(str(table.iloc[rows[0]]["doc_id"])) if rows else None
+if right is not None and doc is not None:
+    with right, st.container(border=True):
+        render_result(doc, key="docs_doc", expand_text=True, service=service)

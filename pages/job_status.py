@@ -17,7 +17,7 @@ from docclass.jobs.errors import error_type
 from webui import jobs
 from webui.filters import filter_bar
 from webui.format import job_caption, md_escape, progress_text, short_id, status_label
-from webui.nav import PAGE_BATCH
+from webui.nav import PAGE_BATCH, PAGE_REVIEW
 from webui.result import render_result
 from webui.service import get_service
 from webui.session import browser_timezone, flash, flash_pending, show_flash, watch_job
@@ -187,6 +187,13 @@ def job_panel() -> None:
             )
         st.caption(md_escape("Failures: " + "; ".join(parts)))
 
+    if n_flagged := int(flagged.sum()):
+        st.page_link(
+            PAGE_REVIEW,
+            label=f"Review the {n_flagged} document(s) flagged in this job",
+            icon=":material/rate_review:",
+            query_params={"job": job_id},
+        )
     with st.expander("Filter this job's documents", icon=":material/filter_list:"):
         categories = sorted(set(view.table["category"]) - {""})
         filters = filter_bar("status", categories=categories, error_types=sorted(failures))
@@ -199,11 +206,15 @@ def job_panel() -> None:
         st.caption(f"{found.total} of {job.total_files} documents match the filter.")
     actions(view, retryable, query, len(table))
 
-    table_col, doc_col = st.columns([3, 2], gap="large")
+    key = jobs.table_key(jobs.documents_table_key(job_id), query)
+    picked = jobs.selected_row(key)
+    wide = picked is None or picked >= len(table)  # nothing selected: the table gets the room
+    table_col, side_col = st.columns([3, 1.3] if wide else [3, 2], gap="large")
+    counts = jobs.category_counts(view.table)
     with table_col:
         event = st.dataframe(
             table,
-            key=jobs.table_key(jobs.documents_table_key(job_id), query),
+            key=key,
             on_select="rerun",
             selection_mode="single-row",
             hide_index=True,
@@ -212,11 +223,10 @@ def job_panel() -> None:
             column_order=jobs.shown_columns(table),
             column_config=jobs.status_table_config(),
         )
-        counts = jobs.category_counts(view.table)
-        if not counts.empty:
+        if not wide and not counts.empty:
             st.markdown("**Documents per category**")
             horizontal_bars(counts, "documents")
-    with doc_col:
+    with side_col:
         rows = event.selection.rows if event is not None else []
         doc = None
         if rows and rows[0] < len(table):
@@ -229,6 +239,9 @@ def job_panel() -> None:
                 "Select a row to see that document's result, its pages and text.",
                 icon=":material/touch_app:",
             )
+            if not counts.empty:
+                st.markdown("**Documents per category**")
+                horizontal_bars(counts, "documents")
 
 
 @st.fragment(run_every=None if live else IDLE_REFRESH_S)

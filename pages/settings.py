@@ -78,7 +78,9 @@ st.caption(
     "name. Errors name the line to fix. Saved taxonomies can be chosen on Classify and Batch."
 )
 upload_round = st.session_state.get(UPLOAD_ROUND, 0)
-loaded = st.file_uploader("Load a TOML file", type=["toml"], key=f"taxonomy_upload_{upload_round}")
+loaded = st.file_uploader(
+    "Load a TOML file", type=["toml"], key=f"taxonomy_upload_{upload_round}", max_upload_size=1
+)
 
 if loaded is not None:
     source = ("file", loaded.file_id)

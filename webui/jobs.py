@@ -220,6 +220,16 @@ def table_key(prefix: str, query: object | None = None, page: int = 1) -> str:
     return f"{prefix}_{digest}_{page}"
 
 
+def selected_row(key: str) -> int | None:
+    """The row selected in the table under ``key`` (before it is drawn: the page lays out
+    around it, a wide table with nothing selected, the document beside it otherwise)."""
+    state = st.session_state.get(key)
+    rows = state.get("selection", {}).get("rows", []) if isinstance(state, dict) else []
+    if not rows and state is not None and hasattr(state, "selection"):
+        rows = list(state.selection.rows)
+    return int(rows[0]) if rows else None
+
+
 def status_column(label: str = "Status", statuses: Sequence[str] = DOC_STATUSES) -> Any:
     """Statuses as coloured pills (a read-only multiselect column of one value per cell)."""
     return st.column_config.MultiselectColumn(

@@ -41,6 +41,7 @@ def job_counts(s: Session, job_ids: Sequence[str]) -> dict[str, JobCounts]:
             completed=int(completed or 0),
             failed=int(failed or 0),
             cancelled=int(cancelled or 0),
-            progress=round(100.0 if progress is None else float(progress), 1),
+            # Nothing to read (every document cancelled): nothing was read, 0%.
+            progress=round(0.0 if progress is None else float(progress), 1),
         )
     return out

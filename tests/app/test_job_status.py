@@ -155,6 +155,8 @@ def test_a_correction_shows_in_the_table_the_chart_and_the_review_count(
     job_id = completed_job(service, eval_texts("receipt", 2))
     at = open_page(new_app(), nav.PAGE_STATUS, job=job_id)
     assert metrics(at)["Needs review"] == "2"
+    review = [link for link in at.get("page_link") if link.proto.page == "review"]
+    assert review and "2 document(s) flagged" in review[0].proto.label, "the job's own queue"
     select_row(at, documents_table_key(job_id), 0)
     no_exception(at)
     choice = at.selectbox(key="job_doc_correct_choice")

@@ -25,8 +25,9 @@ def test_jobs_page_lists_filters_links_and_deletes(idle_service: Service) -> Non
     assert table["taxonomy"].tolist() == ["default", "default"]
     assert table["classifier"].tolist() == ["local", "local"]
     assert all(" · " in name for name in table["name"]), "date and first file by default"
-    # The engine's one progress rule: cancelled documents will not be read.
-    assert table["progress"].tolist() == [0.0, 100.0]
+    # The engine's one progress rule: cancelled documents will not be read, and a job
+    # whose every document was cancelled read nothing (not "100%" beside "0 done").
+    assert table["progress"].tolist() == [0.0, 0.0]
 
     at.pills(key="jobs_status_filter").set_value(["cancelled"]).run()
     assert at.dataframe[0].value["job_id"].tolist() == [cancelled]

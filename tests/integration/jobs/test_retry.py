@@ -3,10 +3,11 @@ never changes the answers of documents that were already shown as done."""
 
 from __future__ import annotations
 
+from docclass.jobs.finish import BATCH_MIN
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
 from tests.app.support import ENCRYPTED_PDF
-from tests.integration.jobs.test_finishing import CENTRED, FOLDERS
+from tests.integration.jobs.test_finishing import FOLDERS
 from tests.paths import eval_texts
 
 
@@ -23,8 +24,10 @@ def answers(service: Service, job_id: str) -> dict[str, tuple]:
 
 def test_a_retry_of_two_documents_changes_no_other_document(services) -> None:
     service = services(start=False)
-    # Distinct texts enough that, with two missing, the batch pass still runs over the rest.
-    texts = [p for f in FOLDERS for p in eval_texts(f, CENTRED + 1)]
+    # 54 distinct texts: with two missing, 52 are read and the batch pass runs over them
+    # (it needs BATCH_MIN of them).
+    texts = [p for f in FOLDERS for p in eval_texts(f, 9)]
+    assert len(texts) - 2 >= BATCH_MIN
     lost = texts[:2]
     job_id = service.submit(
         [*(Upload(p.name, p) for p in texts), Upload("locked.pdf", ENCRYPTED_PDF)]
