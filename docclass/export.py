@@ -60,8 +60,6 @@ def _iso(value: datetime | None) -> str | None:
 def document_row(doc: DocumentOut) -> dict[str, Any]:
     """One flat row per document; the same keys in CSV and JSON."""
     top = sorted((doc.scores or {}).items(), key=lambda kv: kv[1], reverse=True)[:TOP_N]
-    meta = doc.classifier_meta or {}
-    single = meta.get("single") if isinstance(meta.get("single"), dict) else {}
     row: dict[str, Any] = {
         "job_id": doc.job_id,
         "doc_id": doc.id,
@@ -77,8 +75,8 @@ def document_row(doc: DocumentOut) -> dict[str, Any]:
         "reviewed_at": _iso(doc.reviewed_at),
         "reviewed_by": doc.reviewed_by,
         # The job's finishing step changed the answer: what it was before.
-        "refined": bool(meta.get("refined")),
-        "earlier_category": single.get("category") if meta.get("refined") else None,
+        "refined": doc.refined,
+        "earlier_category": doc.earlier_category,
     }
     for i in range(TOP_N):
         name, score = top[i] if i < len(top) else (None, None)

@@ -70,6 +70,9 @@ class Verdict(SQLModel):
     # Reviewing: floors, low confidence, local/LLM disagreement.
     needs_review: bool = False
     review_reason: str | None = None
+    # The job's finishing step changed the answer first shown: what it was before.
+    refined: bool = False
+    earlier_category: str | None = None
 
 
 class DocumentResult(Verdict):
@@ -138,8 +141,8 @@ class DocumentOut(DocumentFacts, DocumentState, DocumentResult):
 class DocumentRow(BaseModel):
     """One line of a document table: what a live view polls (no JSON, no text).
 
-    ``refined`` and ``single_category`` come from ``classifier_meta`` (read in SQL): the
-    job's finishing step changed the answer, and what it was before.
+    ``refined`` and ``earlier_category``: the job's finishing step changed the answer, and
+    what it was before. Every field is a plain column, so a covering index serves the poll.
     """
 
     id: str
@@ -153,7 +156,7 @@ class DocumentRow(BaseModel):
     error: str | None = None
     reviewed: bool = False
     refined: bool = False
-    single_category: str | None = None
+    earlier_category: str | None = None
 
     @classmethod
     def from_row(cls, values: tuple) -> DocumentRow:

@@ -115,7 +115,7 @@ def note(row: DocumentRow) -> str:
     elif row.reviewed:
         parts.append("reviewed")
     if row.refined:
-        parts.append(f"refined · was {row.single_category or '—'}")
+        parts.append(f"refined · was {row.earlier_category or '—'}")
     return "; ".join(parts)
 
 

@@ -72,13 +72,12 @@ def failed_answer(filename: str, size: int, exc: BaseException) -> DocumentOut:
 
 def earlier_answer(doc: DocumentOut) -> str | None:
     """What a document's answer was before the job's finishing step refined it."""
-    meta = doc.classifier_meta or {}
-    single = meta.get("single")
-    if not meta.get("refined") or not isinstance(single, dict):
+    if not doc.refined:
         return None
-    confidence = single.get("confidence")
+    single = (doc.classifier_meta or {}).get("single")
+    confidence = single.get("confidence") if isinstance(single, dict) else None
     shown = f" ({percent(confidence)})" if isinstance(confidence, int | float) else ""
-    return f"{single.get('category') or '—'}{shown}"
+    return f"{doc.earlier_category or '—'}{shown}"
 
 
 def _history(doc: DocumentOut) -> None:

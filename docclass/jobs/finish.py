@@ -105,13 +105,16 @@ class Finisher:
             single = {"category": doc.final_category, "confidence": doc.confidence}
             moved = result.final_category != doc.final_category
             changed += moved
-            meta = {**doc.classifier_meta, **result.meta, "single": single, "refined": moved}
+            meta = {**doc.classifier_meta, **result.meta, "single": single}
             checked = review(
                 replace(result, meta=meta),
                 detector_results(doc.detectors),
                 taxonomy,
                 review_threshold=self.settings.review_threshold,
             )
-            refined.append((doc.doc_id, checked.verdict()))
+            verdict = checked.verdict()
+            verdict.refined = moved
+            verdict.earlier_category = doc.final_category if moved else None
+            refined.append((doc.doc_id, verdict))
         documents.save_refined(db=self.db, refined=refined)
         return changed

@@ -16,6 +16,12 @@ from sqlmodel import Field, SQLModel
 
 from docclass.schemas import DocumentFacts, DocumentResult, DocumentState, JobBase, utcnow
 
+# DocumentRow's columns ("reviewed" is read as reviewed_at IS NOT NULL).
+ROW_INDEX_COLUMNS = (
+    "id", "filename", "status", "progress", "final_category", "corrected_category",
+    "confidence", "needs_review", "error", "reviewed_at", "refined", "earlier_category",
+)  # fmt: skip
+
 
 class Job(JobBase, table=True):
     id: str = Field(primary_key=True, max_length=32)
@@ -41,6 +47,9 @@ class Document(DocumentFacts, DocumentState, DocumentResult, table=True):
         # fresh 20,000-document job sort all its rows on every claim); counts use its prefix.
         Index("ix_document_job_status_position", "job_id", "status", "position"),
         Index("ix_document_status_job", "status", "job_id", "position"),
+        # Covers a job's document table (DocumentRow) in upload order: a status page of
+        # 10,000 documents reads the index alone, never the rows' text and JSON.
+        Index("ix_document_rows", "job_id", "position", *ROW_INDEX_COLUMNS),
     )
 
     id: str = Field(primary_key=True, max_length=32)

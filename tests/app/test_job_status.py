@@ -243,13 +243,19 @@ def test_an_answer_refined_by_the_finishing_step_is_marked_with_the_earlier_one(
 ) -> None:
     job_id = completed_job(idle_service, eval_texts("scientific_paper", 1))
     doc_id = idle_service.get_job(job_id).documents[0].id
-    meta = {"single": {"category": "other", "confidence": 0.27}, "refined": True}
+    meta = {"single": {"category": "other", "confidence": 0.27}}
     assert documents.save_refined(
         db=idle_service.db,
         refined=[
             (
                 doc_id,
-                Verdict(final_category="scientific paper", confidence=0.91, classifier_meta=meta),
+                Verdict(
+                    final_category="scientific paper",
+                    confidence=0.91,
+                    classifier_meta=meta,
+                    refined=True,
+                    earlier_category="other",
+                ),
             )
         ],
     )

@@ -361,8 +361,10 @@ def test_a_finished_job_is_classified_again_as_one_batch(service: Service) -> No
     # the answer given one document at a time is kept beside the batch's
     assert all(set(d.classifier_meta["single"]) == {"category", "confidence"} for d in docs)
     assert all(
-        d.classifier_meta["refined"]
-        == (d.final_category != d.classifier_meta["single"]["category"])
+        d.refined == (d.final_category != d.classifier_meta["single"]["category"]) for d in docs
+    )
+    assert all(
+        d.earlier_category == (d.classifier_meta["single"]["category"] if d.refined else None)
         for d in docs
     )
     pairs = [(label, d.final_category) for (label, _), d in zip(files, docs, strict=True)]

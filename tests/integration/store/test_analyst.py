@@ -181,13 +181,11 @@ def test_a_finishing_step_after_a_retry_leaves_earlier_answers_alone(db: Databas
 def test_rows_show_what_the_finishing_step_changed(db: Database) -> None:
     job_id = make_job(db, 2)
     a, b = finish(db, job_id, [answer("invoice", 0.3), answer("receipt", 0.9)])
-    meta = {"single": {"category": "invoice", "confidence": 0.3}, "refined": True}
-    documents.save_refined(
-        db=db, refined=[(a, Verdict(final_category="receipt", classifier_meta=meta))]
-    )
+    refined = Verdict(final_category="receipt", refined=True, earlier_category="invoice")
+    documents.save_refined(db=db, refined=[(a, refined)])
     rows = {r.id: r for r in jobs.get_job(db=db, job_id=job_id).documents}
-    assert (rows[a].refined, rows[a].single_category) == (True, "invoice")
-    assert (rows[b].refined, rows[b].single_category) == (False, None)
+    assert (rows[a].refined, rows[a].earlier_category) == (True, "invoice")
+    assert (rows[b].refined, rows[b].earlier_category) == (False, None)
 
 
 def test_jobs_sort_by_their_own_columns(db: Database) -> None:

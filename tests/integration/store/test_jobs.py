@@ -55,7 +55,7 @@ def test_get_job_and_list_jobs_shapes(db: Database) -> None:
     }  # fmt: skip
     assert set(job.documents[0].model_dump()) == {
         "id", "filename", "status", "progress", "final_category", "corrected_category",
-        "confidence", "needs_review", "error", "reviewed", "refined", "single_category",
+        "confidence", "needs_review", "error", "reviewed", "refined", "earlier_category",
     }  # fmt: skip
     assert (job.status, job.total_files, job.completed, job.failed) == ("pending", 2, 0, 0)
     listing = jobs.list_jobs(db=db)

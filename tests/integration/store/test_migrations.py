@@ -3,6 +3,7 @@ release's schema, processes starting together, and the models kept in step with 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +28,14 @@ from tests.pg import PostgresServer
 CREATE_ALL_TABLES = [t.__table__ for t in (Job, Document, Correction, Worker)]  # type: ignore[attr-defined]
 CREATE_ALL_INDEX = [
     "DROP INDEX ix_document_job_status_position",
+    "DROP INDEX ix_document_rows",
     "CREATE INDEX ix_document_job_status ON document (job_id, status)",
     *(
         f"ALTER TABLE document DROP COLUMN {column}"
         for column in ("ocr_pages", "ocr_confidence", "reviewed_at", "reviewed_by")
     ),
+    "ALTER TABLE document DROP COLUMN refined",
+    "ALTER TABLE document DROP COLUMN earlier_category",
     "ALTER TABLE job DROP COLUMN name",
     "ALTER TABLE job DROP COLUMN resumed_at",
 ]
@@ -198,5 +202,32 @@ def test_downgrade_to_nothing_and_back(empty_url: str) -> None:
             command.upgrade(alembic_config(conn), "head")
         assert schema_drift(db) == []
         works(db)
+    finally:
+        db.dispose()
+
+
+def test_answers_refined_before_0007_keep_their_mark_as_columns(empty_url: str) -> None:
+    """0007 moves ``refined`` and the earlier answer out of classifier_meta into columns."""
+    db = Database(empty_url)
+    try:
+        job_id = make_job(db, 2)
+        with db.write_engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0006")
+        meta = {"single": {"category": "invoice", "confidence": 0.3}, "refined": True}
+        with db.write_engine.begin() as conn:
+            ids = [r[0] for r in conn.execute(text("SELECT id FROM document ORDER BY position"))]
+            conn.execute(
+                text("UPDATE document SET classifier_meta = :meta WHERE id = :id"),
+                {"meta": json.dumps(meta), "id": ids[0]},
+            )
+            conn.execute(
+                text("UPDATE document SET classifier_meta = :meta WHERE id = :id"),
+                {"meta": json.dumps({"single": {"category": "memo"}}), "id": ids[1]},
+            )
+            command.upgrade(alembic_config(conn), "head")
+        rows = {r.id: r for r in jobs.get_job(db=db, job_id=job_id).documents}
+        assert (rows[ids[0]].refined, rows[ids[0]].earlier_category) == (True, "invoice")
+        assert (rows[ids[1]].refined, rows[ids[1]].earlier_category) == (False, None)
+        assert schema_drift(db) == []
     finally:
         db.dispose()

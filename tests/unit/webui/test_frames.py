@@ -45,7 +45,7 @@ def test_documents_frame_shows_percentages_and_the_category_that_counts() -> Non
         row(1, final_category="receipt", corrected_category="invoice", confidence=0.5),
         row(2, status="failed", error="EncryptedDocument: password required"),
         row(3, status="pending", progress=0),
-        row(4, final_category="report", refined=True, single_category="other", reviewed=True),
+        row(4, final_category="report", refined=True, earlier_category="other", reviewed=True),
     ]
     frame = jobs.documents_frame(rows)
     assert frame.columns.tolist() == jobs.TABLE_COLUMNS
