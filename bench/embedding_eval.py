@@ -41,6 +41,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 from bench.embedding_sets import EvalSet, cached_vectors, load_set  # noqa: E402
 from docclass.classifiers.embedding import Embedder, softmax, zero_shot_scores  # noqa: E402
 from docclass.classifiers.embedding.cotrain import co_train, margins  # noqa: E402
+from docclass.classifiers.embedding.model import MAX_TOKENS, WINDOWS  # noqa: E402
 from docclass.classifiers.local import LocalClassifier  # noqa: E402
 from docclass.detectors import run_detectors  # noqa: E402
 
@@ -216,7 +217,7 @@ def speed(sample: list[str], args: argparse.Namespace) -> None:
         json.dump(sample, fh)
     try:
         for threads in (1, 2):
-            for max_tokens, windows in ((args.max_tokens, args.windows), (128, 1), (256, 4)):
+            for max_tokens, windows in ((args.max_tokens, args.windows), (256, 1), (256, 4)):
                 probe = [sys.executable, __file__, "--probe", fh.name, "--threads", str(threads)]
                 probe += ["--max-tokens", str(max_tokens), "--windows", str(windows)]
                 out = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
@@ -262,8 +263,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eval", type=Path, default=EVAL, help="folder of the shared sets")
     parser.add_argument("--sets", nargs="*", default=list(SETS))
-    parser.add_argument("--max-tokens", type=int, default=256)
-    parser.add_argument("--windows", type=int, default=1)
+    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
+    parser.add_argument("--windows", type=int, default=WINDOWS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--speed-docs", type=int, default=100, help="0: skip speed and memory")
     parser.add_argument("--probe", help=argparse.SUPPRESS)

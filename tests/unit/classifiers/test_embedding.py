@@ -136,7 +136,7 @@ def test_zero_shot_finds_the_research_area_of_real_abstracts(embedder: Embedder)
     assert scores.shape == (40, 8)
     predicted = [taxonomy.names[i] for i in scores.argmax(axis=1)]
     acc = np.mean([p == t for p, t in zip(predicted, labels, strict=True)])
-    assert acc >= 0.55, acc  # the bench measures ~70% on all 319
+    assert acc >= 0.55, acc  # the bench measures ~67% on all 319
 
 
 def test_co_training_is_deterministic_and_keeps_every_row_a_distribution(
