@@ -96,7 +96,14 @@ def render_result(
     metrics[1].metric("Confidence", percent(doc.confidence or 0.0))
     metrics[2].metric("Pages", "—" if doc.pages is None else f"{doc.pages:,}")
     metrics[3].metric("Characters", "—" if doc.characters is None else f"{doc.characters:,}")
-    engine = engine_facts(doc.engine, doc.classifier, doc.truncated, doc.timings)
+    engine = engine_facts(
+        doc.engine,
+        doc.classifier,
+        doc.truncated,
+        doc.timings,
+        ocr_pages=doc.ocr_pages,
+        ocr_confidence=doc.ocr_confidence,
+    )
     if engine:
         st.caption(md_escape(engine))
     if doc.corrected_category:
