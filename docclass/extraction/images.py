@@ -9,7 +9,6 @@ what the engine needs. A multi-page TIFF is read page by page up to ``ocr_max_pa
 from __future__ import annotations
 
 import time
-import warnings as pywarnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,10 +27,16 @@ FORMATS = ("PNG", "JPEG", "TIFF", "WEBP")  # a camera's MPO opens as JPEG
 MIN_DPI, MAX_DPI = 50, 2400  # a declared resolution outside this is a placeholder
 
 
+def _mp(pixels: float) -> str:
+    """Megapixels as people say them: 0.3, 8.7, 80, 1,000."""
+    value = pixels / 1e6
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+
+
 def _too_large(width: int, height: int, limits: Limits) -> FileTooLarge:
     return FileTooLarge(
-        f"image is {width:,} × {height:,} pixels ({width * height / 1e6:,.0f} MP); the limit is "
-        f"{limits.max_image_pixels / 1e6:,.0f} MP (DOCCLASS_MAX_IMAGE_MPIX)"
+        f"image is {width:,} × {height:,} pixels ({_mp(width * height)} MP); the limit is "
+        f"{_mp(limits.max_image_pixels)} MP (DOCCLASS_MAX_IMAGE_MPIX)"
     )
 
 
@@ -95,18 +100,16 @@ def _extract_image(src: _Source, limits: Limits, warnings: list[str]) -> Extract
     from PIL import Image, UnidentifiedImageError
 
     deadlines = ocr.Deadlines.starting_now(limits)
-    Image.MAX_IMAGE_PIXELS = limits.max_image_pixels  # Pillow's own guard, at twice this
+    # Pillow's own guard refuses at open with its own message; ours (in _page, before any
+    # pixel is decoded: open reads only the header) names the size and the setting.
+    Image.MAX_IMAGE_PIXELS = None
     cap = max(1, limits.ocr_max_pages)
     tally = ocr.Tally()
     texts: list[str] = []
     truncated = more = False
     with src.open() as fh:
         try:
-            with pywarnings.catch_warnings():
-                pywarnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(fh, formats=FORMATS)
-        except Image.DecompressionBombError as exc:
-            raise FileTooLarge(f"image is over the pixel limit ({exc})") from exc
+            image = Image.open(fh, formats=FORMATS)
         except UnidentifiedImageError as exc:
             raise CorruptDocument("unreadable image: not a valid PNG, JPEG, TIFF or WebP") from exc
         with image:
@@ -132,8 +135,9 @@ def _extract_image(src: _Source, limits: Limits, warnings: list[str]) -> Extract
                 more = len(texts) == cap and _has_more(image, cap)
     if more:
         truncated = True
+        pages = "page" if cap == 1 else f"{cap} pages"
         warnings.append(
-            f"OCR read the first {cap} pages of a longer image (DOCCLASS_OCR_MAX_PAGES)"
+            f"OCR read only the first {pages}; the image has more (DOCCLASS_OCR_MAX_PAGES)"
         )
     if not any(texts):
         pages = f"{tally.read} pages" if tally.read != 1 else "its one page"

@@ -433,4 +433,8 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
         raise CorruptDocument("PDF has no pages")
     if first is not None:
         return _scanned(src, first, limits, warnings, deadlines)
-    raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER)
+    if limits.ocr == "off":
+        raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER)
+    raise _too_deep(src, limits) or NoTextLayer(
+        f"no extractable text, and its pages cannot be rendered for OCR (pypdfium2: {pdfium_said})"
+    )
