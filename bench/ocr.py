@@ -29,6 +29,7 @@ import random
 import sys
 import time
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -246,7 +247,7 @@ def measure(engine: str, pages: list[Page], dpi: int, noise: bool, verbose: bool
         bitmap, rendered_dpi = _render(handle, limits)
         image = bitmap.to_pil().convert("L")
         if noise:
-            image = noisy(image, seed=hash((page.name, page.index)) & 0xFFFF)
+            image = noisy(image, seed=zlib.crc32(f"{page.name}:{page.index}".encode()))
         wall, cpu = time.perf_counter(), time.process_time()
         text, confidence = recognise(image, rendered_dpi)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -37,13 +37,17 @@ TESSDATA_DIRS = (
     "/usr/local/share/tessdata",
     "/opt/homebrew/share/tessdata",
 )
-INSTALL_HINT = "apt-get install tesseract-ocr-{lang}"
+INSTALL_HINT = "tesseract-ocr-{lang}"  # Debian's package of a language's model
 # What the engine gets at most: larger pages and images are scaled down to this (A4 at
 # 600 dpi is 35 MP; Tesseract needs no more than 300 dpi for body text).
 OCR_MAX_PIXELS = 36_000_000
 SOFT_DEADLINE_SHARE = 0.75  # of doc_timeout_s: past it, OCR keeps the pages it has read
 HARD_DEADLINE_SHARE = 0.9  # past it, OCR abandons the page it is on (when it has text)
 MIN_SIDE_PX = 16  # smaller than this holds no legible word
+# Tesseract's page layout (PSM AUTO: columns, blocks) now and then drops a whole block of
+# plain lines on grey or noisy paper (bench/ocr.py's noisy rows): a page where it finds fewer
+# words than this is read again as one block of text, and the reading with more words wins.
+RETRY_BELOW_WORDS = 3
 BLANK_RANGE = 24  # grey levels between the darkest and lightest pixel of an empty page
 
 _LOCK = threading.Lock()  # one engine per process; example folders are read in-process
@@ -117,15 +121,17 @@ def _languages(limits: Limits) -> list[str]:
     return [lang for lang in limits.ocr_lang.split("+") if lang]
 
 
+def _data_folders(limits: Limits) -> list[Path]:
+    if limits.ocr_data:
+        return [Path(limits.ocr_data)]
+    prefix = os.environ.get("TESSDATA_PREFIX", "")
+    candidates = [p for p in (prefix, prefix and f"{prefix}/tessdata") if p]
+    return [Path(p) for p in (*candidates, *TESSDATA_DIRS)]
+
+
 def find_data(limits: Limits) -> Path | None:
     """The folder holding every ``<lang>.traineddata`` the settings ask for, or None."""
-    if limits.ocr_data:
-        candidates = [limits.ocr_data]
-    else:
-        prefix = os.environ.get("TESSDATA_PREFIX", "")
-        candidates = [p for p in (prefix, prefix and f"{prefix}/tessdata") if p]
-        candidates += TESSDATA_DIRS
-    for folder in map(Path, candidates):
+    for folder in _data_folders(limits):
         if all((folder / f"{lang}.traineddata").is_file() for lang in _languages(limits)):
             return folder
     return None
@@ -138,11 +144,20 @@ def _unavailable(lang: str, data: str) -> str | None:
         return "DOCCLASS_OCR_LANG names no language"
     if importlib.util.find_spec("tesserocr") is None:
         return "the tesserocr package is not installed (pip install -r requirements.txt)"
-    if find_data(limits) is None:
-        where = f"in {data}" if data else "in DOCCLASS_OCR_DATA or the usual folders"
-        hints = " ".join(INSTALL_HINT.format(lang=lang) for lang in _languages(limits))
-        return f"Tesseract's language data for {lang} is not installed ({where}): {hints}"
-    return None
+    if find_data(limits) is not None:
+        return None
+    folders = _data_folders(limits)
+    missing = [
+        name
+        for name in _languages(limits)
+        if not any((folder / f"{name}.traineddata").is_file() for folder in folders)
+    ] or _languages(limits)
+    where = data if data else "DOCCLASS_OCR_DATA, TESSDATA_PREFIX or the usual folders"
+    packages = " ".join(INSTALL_HINT.format(lang=name) for name in missing)
+    return (
+        f"Tesseract's language data for {'+'.join(missing)} is not installed (looked in "
+        f"{where}): apt-get install {packages}"
+    )
 
 
 def unavailable(limits: Limits) -> str | None:
@@ -223,31 +238,44 @@ def recognise(
     data = find_data(limits)
     if data is None:  # checked before reading; the folder went away meanwhile
         raise RuntimeError(unavailable(limits) or "Tesseract's language data is missing")
-    from tesserocr import RIL, iterate_level
+    from tesserocr import PSM
 
+    ms = 0 if timeout_s is None else max(1, int(timeout_s * 1000))
     with _LOCK:
         api = _engine(str(data), limits.ocr_lang)
         try:
-            api.SetImage(image)
-            if dpi:
-                api.SetSourceResolution(int(dpi))
-            ms = 0 if timeout_s is None else max(1, int(timeout_s * 1000))
-            if not api.Recognize(timeout=ms):
-                return None
-            text = api.GetUTF8Text()
-            page = PageText(text, 0)
-            iterator = api.GetIterator()
-            for word in iterate_level(iterator, RIL.WORD) if iterator is not None else ():
-                try:
-                    value = word.GetUTF8Text(RIL.WORD)
-                except RuntimeError:  # an empty word box
-                    continue
-                if any(ch.isalnum() for ch in value):
-                    page.words += 1
-                    page.confidence_sum += max(0.0, word.Confidence(RIL.WORD)) / 100
+            page = _read(api, image, dpi, ms)
+            if page is not None and page.words < RETRY_BELOW_WORDS:
+                api.SetPageSegMode(PSM.SINGLE_BLOCK)
+                again = _read(api, image, dpi, ms)
+                if again is not None and again.words > page.words:
+                    page = again
             return page
         finally:
+            api.SetPageSegMode(PSM.AUTO)
             api.Clear()
+
+
+def _read(api: Any, image: Image.Image, dpi: int | None, timeout_ms: int) -> PageText | None:
+    """One recognition of ``image`` in the engine's current page mode."""
+    from tesserocr import RIL, iterate_level
+
+    api.SetImage(image)
+    if dpi:
+        api.SetSourceResolution(int(dpi))
+    if not api.Recognize(timeout=timeout_ms):
+        return None
+    page = PageText(api.GetUTF8Text(), 0)
+    iterator = api.GetIterator()
+    for word in iterate_level(iterator, RIL.WORD) if iterator is not None else ():
+        try:
+            value = word.GetUTF8Text(RIL.WORD)
+        except RuntimeError:  # an empty word box
+            continue
+        if any(ch.isalnum() for ch in value):
+            page.words += 1
+            page.confidence_sum += max(0.0, word.Confidence(RIL.WORD)) / 100
+    return page
 
 
 def fit(image: Image.Image) -> tuple[Image.Image, float]:

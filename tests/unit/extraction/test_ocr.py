@@ -24,7 +24,7 @@ from docclass.extraction import (
     extract_file,
     ocr,
 )
-from docclass.settings import Limits
+from docclass.settings import Limits, load_settings
 from tests.builders import pdf_bytes
 from tests.scans import INVOICE, image_bytes, image_pdf, page_images
 from tests.unit.extraction import support
@@ -226,3 +226,34 @@ def test_ocr_reports_each_page_and_a_stop_passes_through_the_readers(invoice_pag
     with pytest.raises(ocr.StopReading), ocr.reporting(stop):
         extract_bytes(data, "three.pdf")  # not turned into a CorruptDocument
     assert calls == [(1, 3)]
+
+
+def test_ocr_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "DOCCLASS_OCR": "Force",
+        "DOCCLASS_OCR_MAX_PAGES": "7",
+        "DOCCLASS_OCR_DPI": "300",
+        "DOCCLASS_OCR_LANG": "eng+deu",
+        "DOCCLASS_MAX_IMAGE_MPIX": "20",
+    }.items():
+        monkeypatch.setenv(name, value)
+    limits = load_settings().limits
+    assert (limits.ocr, limits.ocr_max_pages, limits.ocr_dpi, limits.ocr_lang) == (
+        "force",
+        7,
+        300,
+        "eng+deu",
+    )
+    assert limits.max_image_pixels == 20_000_000
+    # German is not installed here: the message names only what is missing
+    assert ocr.unavailable(limits) == (
+        "Tesseract's language data for deu is not installed (looked in DOCCLASS_OCR_DATA, "
+        "TESSDATA_PREFIX or the usual folders): apt-get install tesseract-ocr-deu"
+    )
+    monkeypatch.setenv("DOCCLASS_OCR", "sometimes")
+    with pytest.raises(ValueError, match="DOCCLASS_OCR must be one of auto, off, force"):
+        load_settings()
+    monkeypatch.setenv("DOCCLASS_OCR", "auto")
+    monkeypatch.setenv("DOCCLASS_OCR_DPI", "1200")
+    with pytest.raises(ValueError, match="DOCCLASS_OCR_DPI must be between 50 and 600"):
+        load_settings()
