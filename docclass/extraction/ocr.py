@@ -1,9 +1,10 @@
 """The OCR engine: Tesseract (through tesserocr), inside the reader process reading the file.
 
 Chosen on measurements (``bench/ocr.py``, README "OCR"): on the corpus's text pages rendered
-to images, Tesseract 5 with the fast English model reads clean pages at about 1% character
-error for ~1.5 CPU-seconds a dense page, where RapidOCR (PP-OCR on onnxruntime) needed ~14 and
-~280 MB of wheels. tesserocr's wheel carries libtesseract itself, so the engine runs in this
+at 200 dpi, Tesseract 5 with the fast English model reads at 0.8% character error (2.2% on
+noisy scans) and 1,800 characters per CPU-second; RapidOCR (PP-OCR on onnxruntime) at 20%
+(it runs English words together) and 190 characters per CPU-second, with ~280 MB of wheels.
+tesserocr's wheel carries libtesseract itself, so the engine runs in this
 process: under its memory cap, killed with it at the document's timeout, one engine per
 process, single-threaded (the wheel is built without OpenMP). Nothing is downloaded: the
 language data comes from the system (Debian's ``tesseract-ocr-eng``) or ``DOCCLASS_OCR_DATA``.
