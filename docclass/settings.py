@@ -33,17 +33,29 @@ def _env_float(name: str, default: float) -> float:
 
 # Below this an address-space cap fails ordinary documents (numpy and pdfium map ~400 MB).
 MIN_READER_MB = 768
+OCR_MODES = ("auto", "off", "force")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one document may cost; enforced by extraction and the runner."""
+    """What one document may cost and how it is read; enforced by extraction and the runner.
+
+    The OCR fields travel with the limits because they decide what a reader process does
+    with a scan: ``ocr`` is ``auto`` (pages without a text layer, and images), ``off`` or
+    ``force`` (every page, text layer or not).
+    """
 
     max_file_bytes: int = 50 * 1024 * 1024
     max_pages: int = 500
     max_chars: int = 200_000
     doc_timeout_s: float = 60.0
     doc_memory_mb: int = 2048
+    ocr: str = "auto"
+    ocr_max_pages: int = 50
+    ocr_dpi: int = 200
+    ocr_lang: str = "eng"
+    ocr_data: str = ""  # folder of Tesseract's *.traineddata; "" looks in the usual places
+    max_image_pixels: int = 80_000_000  # an image (or a page rendered for OCR) above is refused
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,12 @@ def load_settings(**overrides: object) -> Settings:
             max_chars=_env_int("DOCCLASS_MAX_CHARS", 200_000),
             doc_timeout_s=_env_float("DOCCLASS_DOC_TIMEOUT", 60.0),
             doc_memory_mb=_env_int("DOCCLASS_DOC_MEMORY_MB", per_process_mb),
+            ocr=_env("DOCCLASS_OCR", "auto").lower(),
+            ocr_max_pages=_env_int("DOCCLASS_OCR_MAX_PAGES", 50),
+            ocr_dpi=_env_int("DOCCLASS_OCR_DPI", 200),
+            ocr_lang=_env("DOCCLASS_OCR_LANG", "eng"),
+            ocr_data=_env("DOCCLASS_OCR_DATA", ""),
+            max_image_pixels=_env_int("DOCCLASS_MAX_IMAGE_MPIX", 80) * 1_000_000,
         ),
         "taxonomy": _env("DOCCLASS_TAXONOMY", "default"),
         "classifier": _env("DOCCLASS_CLASSIFIER", "auto"),
@@ -124,4 +142,9 @@ def load_settings(**overrides: object) -> Settings:
         raise ValueError("DOCCLASS_WORKERS must be at least 1")
     if float(values["lease_s"]) < 2 * float(values["heartbeat_s"]):  # type: ignore[arg-type]
         raise ValueError("DOCCLASS_LEASE_S must be at least twice DOCCLASS_HEARTBEAT_S")
+    limits: Limits = values["limits"]  # type: ignore[assignment]
+    if limits.ocr not in OCR_MODES:
+        raise ValueError(f"DOCCLASS_OCR must be one of {', '.join(OCR_MODES)}, got {limits.ocr!r}")
+    if not 50 <= limits.ocr_dpi <= 600:
+        raise ValueError(f"DOCCLASS_OCR_DPI must be between 50 and 600, got {limits.ocr_dpi}")
     return Settings(**values)  # type: ignore[arg-type]

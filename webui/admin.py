@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 from sqlalchemy.engine import make_url
 
+from docclass.extraction import ocr
 from docclass.settings import Settings
 from docclass.taxonomy import (
     BUILTIN,
@@ -146,6 +147,7 @@ def engine_settings_frame(settings: Settings) -> pd.DataFrame:
         ("Characters kept", f"{limits.max_chars:,}", "DOCCLASS_MAX_CHARS"),
         ("Time per document", f"{limits.doc_timeout_s:g} s", "DOCCLASS_DOC_TIMEOUT"),
         ("Memory per document", f"{limits.doc_memory_mb:,} MB", "DOCCLASS_DOC_MEMORY_MB"),
+        ("OCR (scans, images)", ocr.summary(limits), "DOCCLASS_OCR"),
         ("Data folder", str(settings.data_dir), "DOCCLASS_DATA_DIR"),
         ("Database", safe_database_url(settings.database_url), "DOCCLASS_DATABASE_URL"),
     ]

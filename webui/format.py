@@ -192,12 +192,25 @@ def result_facts(size: int | None, kind: str | None, sha256: str | None) -> str:
 
 
 def engine_facts(
-    engine: str | None, classifier: str | None, truncated: bool, timings: dict[str, float] | None
+    engine: str | None,
+    classifier: str | None,
+    truncated: bool,
+    timings: dict[str, float] | None,
+    *,
+    ocr_pages: int | None = None,
+    ocr_confidence: float | None = None,
 ) -> str:
-    """``reader: pypdfium2 · classifier: local · 42 ms`` (plain text)."""
+    """``reader: pypdfium2 · classifier: local · 42 ms`` (plain text); a scan's line says how
+    much of its text came from OCR: ``text from OCR on 3 pages (mean confidence 91%)``."""
     timings = timings or {}
+    ocr = ""
+    if ocr_pages:
+        ocr = f"text from OCR on {ocr_pages:,} page{'s' if ocr_pages != 1 else ''}"
+        if ocr_confidence is not None:
+            ocr += f" (mean confidence {ocr_confidence:.0%})"
     parts = (
         f"reader: {engine}" if engine else "",
+        ocr,
         f"classifier: {classifier}" if classifier else "",
         "text truncated" if truncated else "",
         f"{timings['total_ms']:.0f} ms" if "total_ms" in timings else "",

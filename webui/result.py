@@ -151,7 +151,14 @@ def render_result(
     metrics[0].metric("Category", md_escape(doc.category))
     metrics[1].metric("Confidence", percent(doc.confidence or 0.0))
     metrics[2].metric("Pages", "—" if doc.pages is None else f"{doc.pages:,}")
-    engine = engine_facts(doc.engine, doc.classifier, doc.truncated, doc.timings)
+    engine = engine_facts(
+        doc.engine,
+        doc.classifier,
+        doc.truncated,
+        doc.timings,
+        ocr_pages=doc.ocr_pages,
+        ocr_confidence=doc.ocr_confidence,
+    )
     chars = "" if doc.characters is None else f"{doc.characters:,} characters"
     st.caption(md_escape(" · ".join(p for p in (chars, engine) if p)))
     _history(doc)

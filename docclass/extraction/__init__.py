@@ -1,4 +1,4 @@
-"""Text out of one uploaded file: PDF, Word (OOXML) or plain text.
+"""Text out of one uploaded file: PDF, Word (OOXML), plain text or an image (OCR).
 
 The runner calls :func:`extract_file` in a worker process with a timeout and a memory cap, so
 this package only has to be *correct* about every file: either it returns text, or it raises
@@ -12,7 +12,9 @@ One module per stage, in the order a file meets them:
 - :mod:`~docclass.extraction.sniffing`: the type from the bytes (:mod:`.names` for what the
   name promised, :mod:`.ole` for legacy and encrypted Office files).
 - :mod:`~docclass.extraction.pdf`, :mod:`~docclass.extraction.docx`,
-  :mod:`~docclass.extraction.text`: one reader per type.
+  :mod:`~docclass.extraction.text`, :mod:`~docclass.extraction.images`: one reader per type.
+- :mod:`~docclass.extraction.ocr` (the engine) and :mod:`~docclass.extraction.scans` (which
+  PDF pages it reads): text for scans and images.
 - :mod:`~docclass.extraction.errors` and :mod:`~docclass.extraction.source`: what they share.
 """
 
@@ -26,7 +28,9 @@ from docclass.extraction.errors import (
     EmptyDocument,
     EncryptedDocument,
     FileTooLarge,
+    NoTextFound,
     NoTextLayer,
+    OcrUnavailable,
     UnsupportedFormat,
 )
 from docclass.extraction.source import Extracted
@@ -51,7 +55,9 @@ __all__ = [
     "EncryptedDocument",
     "Extracted",
     "FileTooLarge",
+    "NoTextFound",
     "NoTextLayer",
+    "OcrUnavailable",
     "UnsupportedFormat",
     "extract_bytes",
     "extract_file",

@@ -19,7 +19,8 @@ class DocumentError(Exception):
 
 
 class UnsupportedFormat(DocumentError):
-    """The bytes are not a PDF, a Word document or plain text (the message names what)."""
+    """The bytes are not a PDF, a Word document, plain text or an image we read (the message
+    names what)."""
 
 
 class EncryptedDocument(DocumentError):
@@ -31,7 +32,18 @@ class CorruptDocument(DocumentError):
 
 
 class NoTextLayer(DocumentError):
-    """A PDF with pages but no text: it needs OCR, which we do not do."""
+    """A PDF with pages but no text, read with OCR off (``DOCCLASS_OCR=off``)."""
+
+
+class NoTextFound(DocumentError):
+    """A scan or an image in which OCR found no words (a picture, a blank page)."""
+
+
+class OcrUnavailable(DocumentError):
+    """A scan or an image that needs OCR, on an installation where the engine is missing.
+
+    The message says what to install; the document reads once it is there (retry the job).
+    """
 
 
 class EmptyDocument(DocumentError):

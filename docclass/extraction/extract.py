@@ -19,6 +19,7 @@ from docclass.extraction.errors import (
     _mb,
     _short,
 )
+from docclass.extraction.images import _extract_image
 from docclass.extraction.names import _KIND_BY_EXT, _KIND_LABEL, _ext
 from docclass.extraction.pdf import _extract_pdf
 from docclass.extraction.sniffing import _OLE_MAGIC, _sniff
@@ -27,8 +28,13 @@ from docclass.extraction.text import _extract_text
 from docclass.settings import Limits
 
 _DEFAULT_LIMITS = Limits()
-_READERS = {"pdf": _extract_pdf, "docx": _extract_docx, "text": _extract_text}
-_LABEL = {"pdf": "PDF", "docx": "Word document", "text": "text file"}
+_READERS = {
+    "pdf": _extract_pdf,
+    "docx": _extract_docx,
+    "text": _extract_text,
+    "image": _extract_image,
+}
+_LABEL = {"pdf": "PDF", "docx": "Word document", "text": "text file", "image": "image"}
 
 
 def _extract(src: _Source, filename: str, limits: Limits) -> Extracted:

@@ -18,12 +18,14 @@ _WORD_EXTS = frozenset({".docx", ".docm", ".dotx", ".dotm"})
 _TEXT_EXTS = frozenset(
     {".txt", ".md", ".csv", ".text", ".log", ".tsv", ".json", ".xml", ".html", ".htm"}
 )
+_IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".webp"})
 _KIND_BY_EXT = {
     ".pdf": "pdf",
     **dict.fromkeys(_WORD_EXTS, "docx"),
     **dict.fromkeys(_TEXT_EXTS, "text"),
+    **dict.fromkeys(_IMAGE_EXTS, "image"),
 }
-_KIND_LABEL = {"pdf": "a PDF", "docx": "a Word document", "text": "plain text"}
+_KIND_LABEL = {"pdf": "a PDF", "docx": "a Word document", "text": "plain text", "image": "an image"}
 
 
 def _bare(what: str) -> str:

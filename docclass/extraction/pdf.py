@@ -1,9 +1,11 @@
-"""PDF: pypdfium2 first (fast, tolerant), pypdf when pdfium fails or finds no text.
+"""PDF: pypdfium2 first (fast, tolerant), pypdf when pdfium fails or finds no text, OCR for
+pages without a text layer (:mod:`.scans`).
 
 Pages are read up to ``limits.max_pages`` and ``limits.max_chars``; a second opinion from
 pypdf gets only part of the document's time budget, so it never turns text into a timeout.
-When neither finds text, the reason is checked before calling the file a scan: forms nested
-past what the readers follow, or a compression (Brotli) this installation cannot decode.
+When neither finds text, the pages are OCR'd (unless ``DOCCLASS_OCR=off``); when that finds
+nothing either, the reason is checked before calling the file a scan without words: forms
+nested past what the readers follow, or a compression (Brotli) this installation cannot decode.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pypdf
 import pypdfium2 as pdfium
 from pypdf import PasswordType
 from pypdf.errors import FileNotDecryptedError
-from pypdf.generic import DictionaryObject, IndirectObject, StreamObject
 
+from docclass.extraction import ocr
 from docclass.extraction.errors import (
     CorruptDocument,
     EncryptedDocument,
+    NoTextFound,
     NoTextLayer,
+    OcrUnavailable,
     UnsupportedFormat,
     _short,
 )
+from docclass.extraction.forms import _too_deep
+from docclass.extraction.scans import candidates, ocr_pdf
 from docclass.extraction.source import Extracted, _normalise, _Source
 from docclass.settings import Limits
 
@@ -36,10 +42,6 @@ NO_BROTLI = (
     "unsupported compression (Brotli, a PDF 2.0 filter): this installation lacks the brotli "
     "package; save the PDF again with standard compression, or install requirements.txt"
 )
-SOFT_DEADLINE_SHARE = 0.75  # of doc_timeout_s: pypdf keeps the pages read by then
-PDFIUM_FORM_DEPTH = 40  # pdfium skips form XObjects nested deeper; pypdf gives up near 300
-FORM_DEPTH_SEEN = 10_000  # stop measuring nesting here: deep enough to say so
-FORM_WALK_BUDGET = 100_000  # form XObjects looked at in all, so measuring stays cheap
 
 # pdfium is not thread-safe; the runner uses processes, but example folders are read in-process.
 _PDFIUM_LOCK = threading.Lock()
@@ -80,6 +82,12 @@ class _Pages:
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    def page_texts(self) -> list[str]:
+        """Each page's text, as added (normalised; cut where the character cap cut it)."""
+        text = self.text
+        ends = [*self.starts[1:], len(text)]
+        return [text[start:end].strip() for start, end in zip(self.starts, ends, strict=True)]
 
 
 @dataclass
@@ -188,42 +196,6 @@ def _pdf_pdfium(src: _Source, limits: Limits) -> _PdfRead:
             pdf.close()
 
 
-def _form_resources(obj: object) -> DictionaryObject | None:
-    """A resources (or XObject) dictionary, resolved; None for anything else a file holds."""
-    obj = obj.get_object() if isinstance(obj, IndirectObject) else obj
-    return obj if isinstance(obj, DictionaryObject) else None
-
-
-def _form_depth(reader: pypdf.PdfReader, max_pages: int) -> int:
-    """The deepest chain of form XObjects (forms drawing forms) on the pages read.
-
-    pypdf only logs a form it cannot follow (a RecursionError, near 300 levels), and pdfium
-    silently skips forms past 40 levels, so such a page looks exactly like a scan. Measured
-    with a stack, not recursion; each form counts once per page, so cycles end the walk.
-    """
-    deepest, budget = 0, FORM_WALK_BUDGET
-    for index in range(min(len(reader.pages), max_pages)):
-        page = reader.pages[index]
-        stack = [(_form_resources(page.get("/Resources")), 0)]
-        seen: set[object] = set()
-        while stack and budget > 0:
-            resources, depth = stack.pop()
-            deepest = max(deepest, depth)
-            if deepest >= FORM_DEPTH_SEEN or resources is None:
-                continue
-            xobjects = _form_resources(resources.get("/XObject"))
-            for ref in (xobjects or {}).values():
-                form = ref.get_object() if isinstance(ref, IndirectObject) else ref
-                if not isinstance(form, StreamObject) or form.get("/Subtype") != "/Form":
-                    continue
-                key = (ref.idnum, ref.generation) if isinstance(ref, IndirectObject) else id(form)
-                if key not in seen:
-                    seen.add(key)
-                    budget -= 1
-                    stack.append((_form_resources(form.get("/Resources")), depth + 1))
-    return deepest
-
-
 def _pdf_pypdf(
     src: _Source,
     limits: Limits,
@@ -271,29 +243,6 @@ def _needs_brotli(exc: BaseException | None) -> bool:
     return False
 
 
-def _too_deep(src: _Source, limits: Limits) -> CorruptDocument | None:
-    """The error for pages whose text hides in forms nested past what the readers follow.
-
-    Measured on a fresh pypdf reader: extracting text rewrites the resources it walked.
-    """
-    try:
-        with src.open() as fh:
-            reader = pypdf.PdfReader(fh)
-            if reader.is_encrypted:
-                reader.decrypt("")
-            found = _form_depth(reader, limits.max_pages)
-    except Exception:  # MemoryError is not an Exception: it still reaches the runner
-        return None  # no measurement: the scan verdict stands
-    if found <= PDFIUM_FORM_DEPTH:
-        return None
-    depth = f"{found:,}" + (" or more" if found >= FORM_DEPTH_SEEN else "")
-    return CorruptDocument(
-        f"unreadable PDF: its pages nest form XObjects {depth} levels deep, past what the "
-        f"readers follow (pypdfium2 stops at {PDFIUM_FORM_DEPTH}); no text could be read "
-        "(a broken or hostile file, not a scan)"
-    )
-
-
 _PDFIUM_ERRORS = {
     0: "no readable pages",
     1: "unknown error",
@@ -305,12 +254,22 @@ _PDFIUM_ERRORS = {
 }
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _pdfium_reason(exc: Exception) -> str:
     code = getattr(exc, "err_code", None)
     return _PDFIUM_ERRORS.get(code, _short(exc)) if code is not None else _short(exc)
 
 
-def _finish_pdf(read: _PdfRead, engine: str, limits: Limits, warnings: list[str]) -> Extracted:
+def _finish_pdf(
+    read: _PdfRead,
+    engine: str,
+    limits: Limits,
+    warnings: list[str],
+    tally: ocr.Tally | None = None,
+) -> Extracted:
     acc = read.acc
     truncated = acc.truncated or read.pages > limits.max_pages
     if read.pages > limits.max_pages:
@@ -318,7 +277,7 @@ def _finish_pdf(read: _PdfRead, engine: str, limits: Limits, warnings: list[str]
     if acc.unmapped > 0.3 * (acc.unmapped + len(acc.text)):
         warnings.append(
             f"{acc.unmapped} characters use fonts without a Unicode map and were dropped; "
-            "the text is incomplete (OCR may do better)"
+            "the text is incomplete (DOCCLASS_OCR=force reads the pages with OCR)"
         )
     return Extracted(
         text=acc.text,
@@ -329,6 +288,61 @@ def _finish_pdf(read: _PdfRead, engine: str, limits: Limits, warnings: list[str]
         page_starts=list(acc.starts),
         truncated=truncated,
         warnings=warnings,
+        ocr_pages=tally.pages if tally else 0,
+        ocr_confidence=tally.confidence if tally else None,
+    )
+
+
+def _with_ocr(
+    src: _Source, read: _PdfRead, limits: Limits, deadlines: ocr.Deadlines
+) -> tuple[_PdfRead, str, ocr.Tally | None, list[str]]:
+    """pdfium's reading with the pages that need OCR read by OCR: (reading, engine label,
+    what OCR did, warnings). Unchanged when no page needs it or OCR is off."""
+    texts = read.acc.page_texts()
+    todo = candidates(texts, limits) if limits.ocr != "off" else []
+    if not todo:
+        return read, "pypdfium2", None, []
+    why = ocr.unavailable(limits)
+    if why is not None:
+        return read, "pypdfium2", None, [f"{len(todo)} page(s) without text were not read: {why}"]
+    with _PDFIUM_LOCK:
+        scan = ocr_pdf(src, texts, limits, deadlines)
+    acc = _Pages(limits.max_chars)
+    for text in scan.texts:
+        acc.add(text)
+    acc.unmapped = read.acc.unmapped
+    acc.truncated = acc.truncated or read.acc.truncated or scan.truncated
+    layer_pages = sum(1 for old, new in zip(texts, scan.texts, strict=True) if new and new == old)
+    if not scan.tally.pages:
+        engine = "pypdfium2"
+    else:
+        engine = f"ocr:{ocr.ENGINE}" if not layer_pages else f"pypdfium2+ocr:{ocr.ENGINE}"
+    return replace(read, acc=acc), engine, scan.tally, scan.notes
+
+
+def _scanned(
+    src: _Source,
+    first: _PdfRead,
+    limits: Limits,
+    warnings: list[str],
+    deadlines: ocr.Deadlines,
+) -> Extracted:
+    """A PDF that pdfium opened and in which no reader found text: its pages by OCR, or the
+    error that says why there is no text."""
+    if limits.ocr == "off":
+        raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER)
+    why = ocr.unavailable(limits)
+    if why is not None:
+        raise _too_deep(src, limits) or OcrUnavailable(
+            f"no text layer (a scan?), and OCR is unavailable: {why}"
+        )
+    read, engine, tally, notes = _with_ocr(src, first, limits, deadlines)
+    if read.acc.length:
+        return _finish_pdf(read, engine, limits, warnings + notes, tally)
+    read_pages = tally.read if tally else 0
+    raise _too_deep(src, limits) or NoTextFound(
+        f"no text layer, and OCR found no words on the {_count(read_pages, 'page')} it read"
+        + (f" ({'; '.join(notes)})" if notes else "")
     )
 
 
@@ -353,7 +367,7 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
     pypdf, pure Python, can need minutes for heavy pages; once most of the document's time
     budget is spent it stops at the pages it has, rather than lose them all to the timeout.
     """
-    soft_deadline = time.monotonic() + SOFT_DEADLINE_SHARE * limits.doc_timeout_s
+    deadlines = ocr.Deadlines.starting_now(limits)
     first: _PdfRead | None = None
     first_error: Exception | None = None
     try:
@@ -363,14 +377,18 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
     except Exception as exc:  # PdfiumError, or ctypes trouble on a hostile file
         first_error = exc
     if first is not None and first.acc.length:
-        if first.dropped_chars:
+        if first.dropped_chars and limits.ocr != "force":
             better = _pypdf_if_better(src, limits, first)
             if better is not None:
                 warnings.append("pypdfium2 skipped the text of some fonts; used pypdf")
                 note = _failed_pages_warning("pypdf", better)
                 return _finish_pdf(better, "pypdf", limits, warnings + ([note] if note else []))
         note = _failed_pages_warning("pypdfium2", first)
-        return _finish_pdf(first, "pypdfium2", limits, warnings + ([note] if note else []))
+        read, engine, tally, notes = _with_ocr(src, first, limits, deadlines)
+        warnings = warnings + ([note] if note else []) + notes
+        return _finish_pdf(read, engine, limits, warnings, tally)
+    if first is not None and limits.ocr == "force" and len(first.failed_pages) < first.pages:
+        return _scanned(src, first, limits, warnings, deadlines)
 
     if first is None:
         assert first_error is not None
@@ -381,12 +399,12 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
         pdfium_said = pdfium_said.removeprefix("pypdfium2 ")
         fallback_note = f"pypdfium2 {pdfium_said}; used pypdf"
     try:
-        second = _pdf_pypdf(src, limits, soft_deadline=soft_deadline)
+        second = _pdf_pypdf(src, limits, soft_deadline=deadlines.soft)
     except MemoryError:
         raise
     except (EncryptedDocument, FileNotDecryptedError) as exc:
         if first is not None:  # pdfium opened it: pypdf's view of the encryption is wrong
-            raise NoTextLayer(NO_TEXT_LAYER) from exc
+            return _scanned(src, first, limits, warnings, deadlines)
         if isinstance(exc, EncryptedDocument):
             raise
         raise EncryptedDocument(PASSWORD_REQUIRED) from exc
@@ -395,7 +413,7 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
             raise UnsupportedFormat(NO_BROTLI) from exc
         if first is not None and len(first.failed_pages) < len(first.acc.starts):
             # pdfium read pages and found no text
-            raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER) from exc
+            return _scanned(src, first, limits, warnings, deadlines)
         if getattr(first_error, "err_code", None) == 4:
             raise EncryptedDocument(PASSWORD_REQUIRED) from exc
         raise CorruptDocument(
@@ -413,4 +431,10 @@ def _extract_pdf(src: _Source, limits: Limits, warnings: list[str]) -> Extracted
         return _finish_pdf(second, "pypdf", limits, warnings + ([note] if note else []))
     if max(second.pages, first.pages if first else 0) == 0:
         raise CorruptDocument("PDF has no pages")
-    raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER)
+    if first is not None:
+        return _scanned(src, first, limits, warnings, deadlines)
+    if limits.ocr == "off":
+        raise _too_deep(src, limits) or NoTextLayer(NO_TEXT_LAYER)
+    raise _too_deep(src, limits) or NoTextLayer(
+        f"no extractable text, and its pages cannot be rendered for OCR (pypdfium2: {pdfium_said})"
+    )

@@ -1,4 +1,5 @@
-"""A file's type from its bytes: "pdf", "docx" or "text", or an error naming what it really is.
+"""A file's type from its bytes: "pdf", "docx", "text" or "image" (PNG, JPEG, TIFF, WebP, read
+with OCR), or an error naming what it really is.
 
 The type of a file comes from its bytes (uploads are stored under their sha256, without an
 extension); the original name only shapes the messages.
@@ -14,15 +15,18 @@ from docclass.extraction.names import _KIND_BY_EXT, _TEXT_EXTS, _WORD_EXTS, _bar
 from docclass.extraction.ole import _ole_error
 from docclass.extraction.text import _best_charset, _bom_codec, _utf16_guess
 
-# (magic, offset, what it is); checked after PDF, ZIP and OLE. Magic numbers made only of
-# printable ASCII ("MZ", "ID3"…) could begin a text file, so they count only for binary data.
+# Images read with OCR: (magic, offset); a WebP file is a RIFF container of kind WEBP.
+_IMAGE_MAGIC: list[tuple[bytes, int]] = [
+    (b"\x89PNG\r\n\x1a\n", 0),
+    (b"\xff\xd8\xff", 0),
+    (b"II*\x00", 0),
+    (b"MM\x00*", 0),
+]
+# (magic, offset, what it is); checked after PDF, ZIP, OLE and images. Magic numbers made only
+# of printable ASCII ("MZ", "ID3"…) could begin a text file, so they count only for binary data.
 _MAGIC: list[tuple[bytes, int, str]] = [
-    (b"\x89PNG\r\n\x1a\n", 0, "a PNG image"),
-    (b"\xff\xd8\xff", 0, "a JPEG image"),
     (b"GIF87a", 0, "a GIF image"),
     (b"GIF89a", 0, "a GIF image"),
-    (b"II*\x00", 0, "a TIFF image"),
-    (b"MM\x00*", 0, "a TIFF image"),
     (b"WEBP", 8, "a WebP image"),
     (b"ftypheic", 4, "a HEIC image"),
     (b"ftypavif", 4, "an AVIF image"),
@@ -131,8 +135,14 @@ def _zip_hint(head: bytes) -> str:
     return "a ZIP archive"
 
 
+def _is_image(head: bytes) -> bool:
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return True
+    return any(head[at : at + len(magic)] == magic for magic, at in _IMAGE_MAGIC)
+
+
 def sniff(head: bytes, filename: str) -> str:
-    """Decide "pdf" | "docx" | "text" from the first bytes of a file (8 KB is plenty).
+    """Decide "pdf" | "docx" | "text" | "image" from the first bytes of a file (8 KB is plenty).
 
     Bytes win over the name; when they disagree and the bytes are not something we read, the
     error names what the file really is (".pdf file is really a ZIP archive").
@@ -154,6 +164,8 @@ def _sniff(head: bytes, filename: str, full: bytes | None) -> str:
         raise UnsupportedFormat(_mismatch(ext, _zip_hint(head)))
     if head.startswith(_OLE_MAGIC):
         raise _ole_error(head if full is None else full, ext, complete=full is not None)
+    if _is_image(head):
+        return "image"
     magic = next(((m, what) for m, at, what in _MAGIC if head[at : at + len(m)] == m), None)
     if magic is not None and not _PRINTABLE.fullmatch(magic[0]):
         raise UnsupportedFormat(_mismatch(ext, magic[1]))

@@ -18,14 +18,17 @@ class Extracted:
     """Text of one document plus what is needed to cite and audit it."""
 
     text: str
-    kind: str  # "pdf" | "docx" | "text"
-    engine: str  # "pypdfium2" | "pypdf" | "python-docx" | "text"
-    pages: int  # total pages (PDF); 1 for docx/text
+    kind: str  # "pdf" | "docx" | "text" | "image"
+    # "pypdfium2" | "pypdf" | "python-docx" | "text" | "ocr:tesseract" | "pypdfium2+ocr:tesseract"
+    engine: str
+    pages: int  # total pages (PDF, image frames); 1 for docx/text
     pages_read: int  # pages actually read (<= limits.max_pages)
     page_starts: list[int]  # offset in `text` where each read page starts (docx/text: [0])
     truncated: bool  # text cut at limits.max_chars or pages cut at max_pages
     encoding: str | None = None  # text files: detected encoding
     warnings: list[str] = field(default_factory=list)
+    ocr_pages: int = 0  # pages whose text came from OCR
+    ocr_confidence: float | None = None  # their mean word confidence, 0..1
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")

@@ -40,6 +40,7 @@ RETRYABLE = {
     "ClassificationError": "classifier error",
     "FileNotFoundError": "upload missing",
     "OSError": "file system error",
+    "OcrUnavailable": "OCR model not installed",
 }
 
 

@@ -1,4 +1,5 @@
-"""One document through the stages: read (30%), detect (60%), classify (90%), review.
+"""One document through the stages: read (30%; OCR'd pages step from 10%), detect (60%),
+classify (90%), review.
 
 The CPU-bound stages run in a reader process (:func:`read_and_score`), under the per-document
 timeout and memory cap, so a hostile file can slow or kill only its own process and never
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from docclass.classifiers.base import Classification
 from docclass.detectors import DetectorResult, counts, run_detectors
-from docclass.extraction import Extracted
+from docclass.extraction import Extracted, ocr
 from docclass.jobs.spec import JobSpec, process_database
 from docclass.review import review
 from docclass.schemas import PREVIEW_CHARS, DocumentResult
@@ -33,6 +34,8 @@ ExtractFn = Callable[[str, str, Limits], Extracted]
 # A document whose stages are quicker than this is written twice (claimed, saved); a slower
 # one also shows each stage it passes, at most once per this many seconds.
 PROGRESS_EVERY_S = 0.25
+# A claimed document is at 10% and a read one at 30%: OCR'd pages move it in between.
+OCR_FROM, LOADED = 10, 30
 
 
 class Released(Exception):
@@ -94,6 +97,13 @@ class _Stages:
         if not ours:
             raise Released("the document was cancelled, deleted or handed to another worker")
 
+    def ocr_page(self, done: int, total: int) -> None:
+        """OCR is slow: a scan's progress moves from 10% to 30% as its pages are read."""
+        try:
+            self.reached(OCR_FROM + (LOADED - OCR_FROM) * done // max(1, total))
+        except Released as exc:  # through the readers' own exception handling, untouched
+            raise ocr.StopReading(str(exc)) from None
+
 
 def _ms_since(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 1)
@@ -111,9 +121,13 @@ def read_and_score(task: ReadTask) -> Scored:
     t0 = time.perf_counter()
     if task.sha256:
         check_sha256(Path(task.path), task.sha256)
-    extracted = (task.extract_fn or extract_file)(task.path, task.filename, task.limits)
+    try:
+        with ocr.reporting(stages.ocr_page):
+            extracted = (task.extract_fn or extract_file)(task.path, task.filename, task.limits)
+    except ocr.StopReading as exc:
+        raise Released(str(exc)) from None
     timings = {"load_ms": _ms_since(t0)}
-    stages.reached(30)
+    stages.reached(LOADED)
     t1 = time.perf_counter()
     detectors = run_detectors(extracted.text, taxonomy.keywords())
     timings["detect_ms"] = _ms_since(t1)
@@ -179,6 +193,8 @@ def conclude(
         kind=extracted.kind,
         engine=extracted.engine,
         pages=extracted.pages,
+        ocr_pages=extracted.ocr_pages or None,
+        ocr_confidence=extracted.ocr_confidence,
         characters=len(extracted.text),
         truncated=extracted.truncated,
         page_starts=list(extracted.page_starts or []) or None,

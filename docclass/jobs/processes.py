@@ -18,10 +18,17 @@ from typing import Any
 
 import pebble
 
-# Numerical libraries must not start a thread per core in every reader process.
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-# What reader processes import once, in the forkserver, before any of them is forked.
-PRELOAD = ["docclass.jobs.pipeline", "docclass.extraction.extract", "docclass.classifiers.local"]
+# Numerical libraries (and an OpenMP build of Tesseract) must not start a thread per core in
+# every reader process: two readers on two cores would oversubscribe them.
+THREAD_ENV = ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# What reader processes import once, in the forkserver, before any of them is forked (a module
+# that is not installed, such as tesserocr, is skipped; OCR then says what is missing).
+PRELOAD = [
+    "docclass.jobs.pipeline",
+    "docclass.extraction.extract",
+    "docclass.classifiers.local",
+    "tesserocr",
+]
 # A reader process is replaced after this many documents (fragmented heaps do not shrink).
 MAX_TASKS = 500
 
@@ -29,7 +36,7 @@ MAX_TASKS = 500
 def _init_process(megabytes: int) -> None:
     """Cap the reader's address space so a bomb fails alone; quiet the PDF readers' warnings
     about broken files (the outcome is stored on the document)."""
-    for name in ("pypdf", "pypdfium2"):
+    for name in ("pypdf", "pypdfium2", "PIL"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if megabytes <= 0:
         return

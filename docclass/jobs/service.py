@@ -8,6 +8,7 @@ of processes can share a database.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from docclass import export as exports
 from docclass.classifiers.factory import check_kind
+from docclass.extraction import ocr
 from docclass.jobs.errors import RETRYABLE, describe_error, error_type
 from docclass.jobs.pipeline import ExtractFn, ReadTask, Scored, conclude, read_and_score
 from docclass.jobs.spec import spec_for, taxonomy_of
@@ -38,6 +40,8 @@ from docclass.store.tables import Correction
 from docclass.store.tables import Worker as WorkerRow
 from docclass.taxonomy import Taxonomy, load_taxonomy
 
+log = logging.getLogger(__name__)
+
 
 class Service:
     def __init__(
@@ -57,7 +61,14 @@ class Service:
             self.start()
 
     def start(self) -> None:
-        """Begin working: requeue what dead workers left and drain the queue."""
+        """Begin working: requeue what dead workers left and drain the queue.
+
+        Says at once when OCR is wanted but missing: scans and images would otherwise only
+        tell, one failed document at a time (``OcrUnavailable: …``).
+        """
+        limits = self.settings.limits
+        if limits.ocr != "off" and ocr.unavailable(limits):
+            log.warning("OCR is %s", ocr.summary(limits))
         self.worker.start()
 
     def stop(self, wait: bool = False) -> None:

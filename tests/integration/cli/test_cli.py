@@ -56,7 +56,7 @@ def test_classify_a_folder_then_jobs_status_and_export(env: dict, tmp_path: Path
     assert rows["resume-0000.txt"]["status"] == "completed"
     assert rows["resume-0000.txt"]["final_category"]
     if scanned.exists():
-        assert rows["scan.pdf"]["error"].startswith("NoTextLayer: ")
+        assert rows["scan.pdf"]["error"].startswith("NoTextFound: ")  # a cartoon, no words
 
     listing = run(env, "jobs", "--json")
     assert json.loads(listing.stdout)["jobs"][0]["job_id"] == job_id

@@ -32,6 +32,7 @@ from tests.paths import CORPUS, ROOT, corpus_manifest, eval_texts
 KNOWN_ERRORS = {
     "EncryptedDocument",
     "NoTextLayer",
+    "NoTextFound",
     "CorruptDocument",
     "UnsupportedFormat",
     "EmptyDocument",
@@ -104,8 +105,13 @@ def test_every_corpus_file_ends_completed_or_with_a_specific_error(services) -> 
     for (category, path, outcomes), doc in zip(manifest, docs, strict=True):
         if category == "pdf-baseline" and "pypdfium2=ok" in outcomes:
             assert doc.status == "completed", (path.name, doc.error)
+    # The scans of typed pages are read by OCR; the pictures without words fail as such.
+    scans = {d.filename: d for d in by_category["pdf-image-only"]}
+    for name in ("pdf_scanned_invoice.pdf", "MEDRPT-2024-PAT-3847_medical_report_scan.pdf"):
+        assert (scans[name].status, scans[name].engine) == ("completed", "ocr:tesseract"), name
+        assert scans[name].ocr_pages and scans[name].ocr_confidence
     assert all(
-        d.error.startswith("NoTextLayer: ")
+        d.error.startswith("NoTextFound: ")
         for d in by_category["pdf-image-only"]
         if d.status == "failed"
     )

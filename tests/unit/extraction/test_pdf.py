@@ -12,6 +12,7 @@ import pytest
 from docclass.extraction import (
     CorruptDocument,
     EncryptedDocument,
+    NoTextFound,
     NoTextLayer,
     extract_bytes,
     extract_file,
@@ -81,8 +82,12 @@ def test_pdf_encrypted_with_empty_user_password_reads_normally() -> None:
     assert result.engine == "pypdfium2" and "Charlie page three" in result.text
 
 
-def test_pdf_pages_without_text_are_no_text_layer_not_empty_success() -> None:
-    message = _raises(NoTextLayer, lambda: extract_bytes(pdf_bytes(["", ""]), "scan.pdf"))
+def test_pdf_pages_without_text_are_an_error_not_empty_success() -> None:
+    # With OCR (the default) blank pages are read and found empty; with it off, as before.
+    blank = pdf_bytes(["", ""])
+    message = _raises(NoTextFound, lambda: extract_bytes(blank, "scan.pdf"))
+    assert message == "no text layer, and OCR found no words on the 2 pages it read"
+    message = _raises(NoTextLayer, lambda: extract_bytes(blank, "scan.pdf", Limits(ocr="off")))
     assert message == "no extractable text (scanned image?)"
 
 
@@ -93,9 +98,13 @@ def test_truncated_pdf_is_corrupt_with_both_readers_reasons() -> None:
     assert "Traceback" not in message and len(message) < 400
 
 
-def test_scanned_corpus_pdf_is_no_text_layer(corpus_dir: Path) -> None:
+def test_scanned_corpus_pdf_is_no_text_layer_with_ocr_off(corpus_dir: Path) -> None:
+    # With OCR on it is read: tests/unit/extraction/test_ocr.py.
     path = corpus_dir / "microsoft+markitdown/packages/markitdown-ocr/tests/ocr_test_data"
-    message = _raises(NoTextLayer, lambda: extract_file(path / "pdf_scanned_invoice.pdf"))
+    off = Limits(ocr="off")
+    message = _raises(
+        NoTextLayer, lambda: extract_file(path / "pdf_scanned_invoice.pdf", limits=off)
+    )
     assert message == "no extractable text (scanned image?)"
 
 

@@ -31,13 +31,30 @@ def test_pdf_named_file_that_is_a_zip_says_so() -> None:
     assert message == ".pdf file is really a ZIP archive"
 
 
-def test_png_is_named_whatever_it_was_called() -> None:
+def test_images_are_read_whatever_they_were_called() -> None:
+    # PNG, JPEG, TIFF and WebP are read with OCR (tests/unit/extraction/test_ocr.py); the
+    # bytes decide, so a broken PNG named .pdf is a broken image, not a broken PDF.
     data = PNG_HEAD + bytes(200)
-    assert _raises(UnsupportedFormat, lambda: extract_bytes(data, "scan.pdf")) == (
-        ".pdf file is really a PNG image"
+    for name in ("scan.pdf", "scan.png", ""):
+        assert sniff(data, name) == "image"
+    assert sniff(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "photo.jpg") == "image"
+    assert sniff(b"II*\x00\x08\x00\x00\x00", "fax.tif") == "image"
+    assert sniff(b"RIFF\x10\x00\x00\x00WEBPVP8 ", "") == "image"
+    message = _raises(CorruptDocument, lambda: extract_bytes(data, "scan.pdf"))
+    assert message.startswith("unreadable image")
+
+
+def test_images_we_do_not_read_are_named() -> None:
+    gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+    assert _raises(UnsupportedFormat, lambda: extract_bytes(gif, "scan.pdf")) == (
+        ".pdf file is really a GIF image"
     )
-    assert _raises(UnsupportedFormat, lambda: extract_bytes(data, "")) == (
-        "unsupported file type: PNG image"
+    assert _raises(UnsupportedFormat, lambda: extract_bytes(gif, "")) == (
+        "unsupported file type: GIF image"
+    )
+    riff_audio = b"RIFF\x10\x00\x00\x00WAVEfmt "
+    assert _raises(UnsupportedFormat, lambda: extract_bytes(riff_audio, "")) == (
+        "unsupported file type: WAV audio file"
     )
 
 

@@ -159,3 +159,9 @@ def test_result_and_engine_facts() -> None:
         "reader: pypdfium2 · classifier: local · text truncated · 42 ms"
     )
     assert engine_facts(None, None, False, None) == ""
+    scan = engine_facts("ocr:tesseract", "local", False, None, ocr_pages=3, ocr_confidence=0.912)
+    assert scan == (
+        "reader: ocr:tesseract · text from OCR on 3 pages (mean confidence 91%) · classifier: local"
+    )
+    one = engine_facts("pypdfium2+ocr:tesseract", None, False, None, ocr_pages=1)
+    assert one == "reader: pypdfium2+ocr:tesseract · text from OCR on 1 page"
