@@ -42,7 +42,7 @@ mode = st.segmented_control(
     key="batch_mode",
 )
 help_text = (
-    f"PDF, Word or text files up to {limit_shown} each; ZIP archives are unpacked, keeping "
+    f"PDF, Word, text or image files up to {limit_shown} each; ZIP archives are unpacked, keeping "
     f"their folders. The browser refuses files over {UPLOAD_MAX_MB} MB outright."
 )
 if mode == "folder":

@@ -23,8 +23,9 @@ settings = service.settings
 
 st.title("Classify a document")
 st.caption(
-    "Drop one PDF, Word or text file: it is read, scanned by the detectors and classified "
-    "right here. Nothing is stored. For many files at once, use **Batch**."
+    "Drop one PDF, Word or text file, or a scan (PNG, JPEG, TIFF, WebP): it is read, "
+    "scanned by the detectors and classified right here. Nothing is stored. For many files "
+    "at once, use **Batch**."
 )
 
 taxonomy_spec, kind = pick_taxonomy_and_classifier(settings, key="classify")

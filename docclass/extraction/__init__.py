@@ -14,7 +14,8 @@ One module per stage, in the order a file meets them:
 - :mod:`~docclass.extraction.pdf`, :mod:`~docclass.extraction.docx`,
   :mod:`~docclass.extraction.text`, :mod:`~docclass.extraction.images`: one reader per type.
 - :mod:`~docclass.extraction.ocr` (the engine) and :mod:`~docclass.extraction.scans` (which
-  PDF pages it reads): text for scans and images.
+  PDF pages it reads): text for scans and images; :mod:`~docclass.extraction.forms`: why a
+  PDF without text may be broken rather than scanned.
 - :mod:`~docclass.extraction.errors` and :mod:`~docclass.extraction.source`: what they share.
 """
 

@@ -22,6 +22,7 @@ from tests.app.support import (
 )
 from tests.builders import docx_from_text
 from tests.paths import eval_texts
+from tests.scans import INVOICE, image_bytes, page_images
 from webui.format import md_escape
 from webui.service import get_service
 
@@ -73,6 +74,19 @@ def test_classify_a_text_file_and_reruns_do_not_read_it_again(
     at.selectbox(key="classify_taxonomy").set_value("sensitivity").run()
     assert len(calls) == 2, "another taxonomy is another answer"
     assert metrics(at)["Category"] in load_taxonomy("sensitivity").names
+
+
+def test_classify_a_scanned_image_says_its_text_came_from_ocr(data_dir: Path) -> None:
+    at = new_app()
+    png = image_bytes(page_images([INVOICE]), "PNG")
+    at.file_uploader[0].set_value(("scan.png", png, "image/png")).run()
+    no_exception(at)
+    assert metrics(at)["Category"] == "invoice"
+    (facts,) = [c for c in shown(at.caption) if "reader: " in c]
+    assert re.search(
+        r"reader: ocr:tesseract · text from OCR on 1 page \(mean confidence \d{2}%\) · ", facts
+    )
+    assert "Northwind Traders" in at.code[0].value
 
 
 @pytest.mark.parametrize(

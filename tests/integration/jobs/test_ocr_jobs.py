@@ -133,3 +133,25 @@ def test_ocr_pages_move_progress_between_10_and_30_and_a_deleted_job_stops_them(
     stages.last = float("-inf")
     with pytest.raises(ocr.StopReading):  # passes the readers' handlers, becomes Released
         stages.ocr_page(2, 4)
+
+
+def test_a_missing_ocr_model_is_said_at_start_and_on_each_scan(
+    services: Callable[..., Service],
+    invoice_png: bytes,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    empty = tmp_path / "no-tessdata"
+    empty.mkdir()
+    with caplog.at_level("WARNING", logger="docclass.jobs.service"):
+        service = services(ocr_data=str(empty))
+    (said,) = [r.getMessage() for r in caplog.records if r.name == "docclass.jobs.service"]
+    assert said.startswith("OCR is auto, but unavailable: Tesseract's language data for eng")
+    assert said.endswith("apt-get install tesseract-ocr-eng")
+    job_id = service.submit([Upload("scanned.pdf", INVOICE_SCAN), Upload("a.png", invoice_png)])
+    assert service.wait_job(job_id, timeout=60) == "completed"
+    docs = docs_by_name(service, job_id)
+    assert docs["scanned.pdf"].error.startswith(
+        "OcrUnavailable: no text layer (a scan?), and OCR is unavailable: "
+    )
+    assert docs["a.png"].error.endswith(": apt-get install tesseract-ocr-eng")
