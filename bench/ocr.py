@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from docclass.extraction import extract_file, ocr  # noqa: E402
 from docclass.extraction.scans import _render  # noqa: E402
 from docclass.settings import Limits  # noqa: E402
+from tests.builders import assemble_pdf  # noqa: E402
 
 # (path in the corpus, layout): English text-layer PDFs of the baseline category.
 PDFS = [
@@ -152,19 +153,7 @@ def typeset(paragraphs: list[str], font: str = "Times-Roman") -> bytes:
         b" ".join(b"%d 0 R" % k for k in kids),
         len(kids),
     )
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def sample_pages(corpus: Path, limit: int) -> list[Page]:
