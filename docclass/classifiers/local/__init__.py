@@ -8,14 +8,15 @@ One module per job:
   which concepts a category is linked to, and its profile text;
 * :mod:`.zero_shot` — the zero-shot evidence and its softmax;
 * :mod:`.supervised` — the model fitted on examples, its calibration, the blend;
+* :mod:`.calibration` — confidence as a probability of being right (Platt per stage);
 * :mod:`.explain` — top terms and the rationale;
 * :mod:`.classifier` — :class:`LocalClassifier` (``classify``, ``classify_batch`` with
   self-training).
 
-The numeric constants in these modules were grid-searched on the even-numbered half of the
-development documents only; ``bench/classify_eval.py`` reports the odd half next to it. They
-are re-exported here to be read; ``HEAD_CHARS`` is looked up in :mod:`.classifier` at every
-call, so that is where to change it.
+The numeric constants in these modules were chosen on half A of the shared development sets
+(split by source, see ``bench/evalsets.py``); ``bench/classify_eval.py`` reports the held-out
+half B next to it. They are re-exported here to be read; ``HEAD_CHARS`` is looked up in
+:mod:`.classifier` at every call, so that is where to change it.
 
 Importing this package does not import scikit-learn (seconds per process): only fitting a
 model on examples or on a batch does.
