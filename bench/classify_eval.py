@@ -157,8 +157,8 @@ def report(name: str, sizes: bool) -> dict[str, float]:
               f"{100 * accuracy(docs, whole):.1f}")  # fmt: skip
     print(
         f"time: classify {1000 * t_single / len(docs):.2f} ms/doc; "
-        f"job pass {1000 * t_job / len(docs) * 1000 / 1000:.2f} ms/doc "
-        f"({t_job * 1000 / len(docs):.2f} s per 1,000)"
+        f"job pass {1000 * t_job / len(docs):.2f} ms/doc "
+        f"({1000 * t_job / len(docs):.2f} s per 1,000)"
     )
     return {"single": accuracy(docs, single), "job": accuracy(docs, whole)}
 

@@ -8,7 +8,6 @@ root: ``python bench/fit_calibration.py``; paste the printed PLATT into calibrat
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -51,14 +50,10 @@ def main() -> None:
             ds = [d for d, _ in held]
             now = [r for _, r in held]
             refit = [
-                replace(r, confidence=calibration_of(fitted[stage], r.meta["gap"])) for r in now
+                replace(r, confidence=calibration.platt(r.meta["gap"], *fitted[stage])) for r in now
             ]
             cells.append(f"{stage} ECE {ece(ds, now):.3f} (refit {ece(ds, refit):.3f})")
         print(f"{name:<20} half B: " + " | ".join(cells))
-
-
-def calibration_of(platt: tuple[float, float], gap: float) -> float:
-    return 1.0 / (1.0 + math.exp(-(platt[0] * gap + platt[1])))
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ class DocumentRow(BaseModel):
         10,000 documents builds 10,000 of these per refresh)."""
         row = cls.__new__(cls)
         data = dict(zip(_ROW_FIELDS, values, strict=True))
-        for flag in ("needs_review", "reviewed", "refined"):
+        for flag in ROW_FLAGS:
             data[flag] = bool(data[flag])
         object.__setattr__(row, "__dict__", data)
         object.__setattr__(row, "__pydantic_fields_set__", _ROW_FIELDS_SET)
@@ -174,6 +174,8 @@ class DocumentRow(BaseModel):
 
 
 _ROW_FIELDS = tuple(DocumentRow.model_fields)
+# Flags some databases return as 0/1 (computed ones, SQLite's booleans).
+ROW_FLAGS = ("needs_review", "reviewed", "refined")
 _ROW_FIELDS_SET = frozenset(_ROW_FIELDS)
 
 

@@ -76,19 +76,8 @@ if picked is None or picked >= len(table):  # nothing selected: the table gets t
 else:
     left, right = st.columns([3, 2], gap="large")
 with left:
-    event = st.dataframe(
-        table,
-        key=key,
-        on_select="rerun",
-        selection_mode="single-row",
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(table), 560),
-        column_order=jobs.shown_columns(table),
-        column_config=jobs.status_table_config(),
-    )
-rows = event.selection.rows if event is not None else []
-doc = service.get_document(str(table.iloc[rows[0]]["doc_id"])) if rows else None
+    row = jobs.document_table(table, key, max_height=560)
+doc = service.get_document(str(table.iloc[row]["doc_id"])) if row is not None else None
 if right is not None and doc is not None:
     with right, st.container(border=True):
         render_result(doc, key="docs_doc", expand_text=True, service=service)

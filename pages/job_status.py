@@ -212,25 +212,14 @@ def job_panel() -> None:
     table_col, side_col = st.columns([3, 1.3] if wide else [3, 2], gap="large")
     counts = jobs.category_counts(view.table)
     with table_col:
-        event = st.dataframe(
-            table,
-            key=key,
-            on_select="rerun",
-            selection_mode="single-row",
-            hide_index=True,
-            width="stretch",
-            height=min(38 + 35 * max(len(table), 1), 420),
-            column_order=jobs.shown_columns(table),
-            column_config=jobs.status_table_config(),
-        )
+        row = jobs.document_table(table, key, max_height=420)
         if not wide and not counts.empty:
             st.markdown("**Documents per category**")
             horizontal_bars(counts, "documents")
     with side_col:
-        rows = event.selection.rows if event is not None else []
         doc = None
-        if rows and rows[0] < len(table):
-            doc = service.get_document(str(table.iloc[rows[0]]["doc_id"]))
+        if row is not None:
+            doc = service.get_document(str(table.iloc[row]["doc_id"]))
         if doc is not None:
             with st.container(border=True):
                 render_result(doc, key="job_doc", expand_text=True, service=service)

@@ -220,6 +220,23 @@ def table_key(prefix: str, query: object | None = None, page: int = 1) -> str:
     return f"{prefix}_{digest}_{page}"
 
 
+def document_table(table: pd.DataFrame, key: str, *, max_height: int) -> int | None:
+    """A job's or a search's documents, one row selectable; the selected row, if any."""
+    event = st.dataframe(
+        table,
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * max(len(table), 1), max_height),
+        column_order=shown_columns(table),
+        column_config=status_table_config(),
+    )
+    rows = event.selection.rows if event is not None else []
+    return int(rows[0]) if rows and rows[0] < len(table) else None
+
+
 def selected_row(key: str) -> int | None:
     """The row selected in the table under ``key`` (before it is drawn: the page lays out
     around it, a wide table with nothing selected, the document beside it otherwise)."""

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
-from docclass.schemas import DocStatus, DocumentOut, DocumentPage, DocumentQuery, FoundDocument
+from docclass.schemas import (
+    ROW_FLAGS,
+    DocStatus,
+    DocumentOut,
+    DocumentPage,
+    DocumentQuery,
+    FoundDocument,
+)
 from docclass.store.db import Database
 from docclass.store.jobs import row_columns
 from docclass.store.tables import Document, Job
@@ -104,7 +111,7 @@ def search_documents(
     for r in found:
         values = dict(zip(names[:base], r[:base], strict=True))
         values.update(zip(_FOUND_EXTRA, r[base:], strict=True))
-        for flag in ("needs_review", "reviewed", "refined"):
+        for flag in ROW_FLAGS:
             values[flag] = bool(values[flag])
         rows.append(FoundDocument.model_construct(**values))
     return DocumentPage(total=int(total), rows=rows)

@@ -14,13 +14,17 @@ from datetime import datetime
 from sqlalchemy import Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from docclass.schemas import DocumentFacts, DocumentResult, DocumentState, JobBase, utcnow
+from docclass.schemas import (
+    DocumentFacts,
+    DocumentResult,
+    DocumentRow,
+    DocumentState,
+    JobBase,
+    utcnow,
+)
 
-# DocumentRow's columns ("reviewed" is read as reviewed_at IS NOT NULL).
-ROW_INDEX_COLUMNS = (
-    "id", "filename", "status", "progress", "final_category", "corrected_category",
-    "confidence", "needs_review", "error", "reviewed_at", "refined", "earlier_category",
-)  # fmt: skip
+# DocumentRow's columns ("reviewed" is read as reviewed_at IS NOT NULL, see row_columns).
+ROW_INDEX_COLUMNS = tuple("reviewed_at" if f == "reviewed" else f for f in DocumentRow.model_fields)
 
 
 class Job(JobBase, table=True):

@@ -34,14 +34,14 @@ def log_gap(probs: np.ndarray) -> float:
     return math.log(max(float(first), 1e-12)) - math.log(max(float(second), 1e-12))
 
 
-def confidence_of_gap(gap: float, stage: str) -> float:
-    slope, intercept = PLATT[stage]
+def platt(gap: float, slope: float, intercept: float) -> float:
+    """The logistic map from a gap to a probability of being right."""
     return 1.0 / (1.0 + math.exp(-(slope * gap + intercept)))
 
 
 def confidence(probs: np.ndarray, stage: str) -> float:
     """Probability that the top category of ``probs`` is right."""
-    return confidence_of_gap(log_gap(probs), stage)
+    return platt(log_gap(probs), *PLATT[stage])
 
 
 def calibrated(probs: np.ndarray, stage: str) -> np.ndarray:
