@@ -5,7 +5,10 @@ whole-job accuracy and macro-F1, both halves of a split by source (constants may
 half A only; B is held out), per-category accuracy, expected calibration error (ECE, 10 bins),
 the share of all errors found among the 20% least-confident answers, the ``other`` decision
 (recall, and how many documents of real categories it swallows), a batch-size table
-(25/50/100/200/all, mean over disjoint batches of a seeded shuffle) and the classifier's time.
+(25/50/100/200/all, mean over disjoint batches of a seeded shuffle), the classifier's time,
+and learning from corrections: after the job, ``CORRECTIONS`` documents are corrected (the
+ones suggested, or as many drawn at random) and the job is re-scored; it prints the accuracy
+on the other documents before and after, and the re-scoring time.
 
 A "job" answer is what a job's finishing step gives: ``classify_batch`` over the job's
 documents, which applies the batch-size policy itself. Run from the repository root:
@@ -32,8 +35,14 @@ from sklearn.metrics import f1_score  # noqa: E402
 
 from docclass.classifiers.base import Classification  # noqa: E402
 from docclass.classifiers.local import LocalClassifier  # noqa: E402
+from docclass.classifiers.local.corrections import (  # noqa: E402
+    features,
+    rescore,
+    worth_correcting,
+)
 
 SIZES = (25, 50, 100, 200)
+CORRECTIONS = 10
 
 
 def accuracy(docs: Sequence[EvalDoc], results: Sequence[Classification]) -> float:
@@ -130,6 +139,35 @@ def batch_sizes(clf: LocalClassifier, docs: Sequence[EvalDoc]) -> str:
     return " | ".join(cells)
 
 
+def learning(docs: Sequence[EvalDoc], results: Sequence[Classification], names: list[str]) -> str:
+    """Accuracy on the uncorrected documents after CORRECTIONS corrections and a re-score."""
+    truth = np.array([names.index(d.label) for d in docs])
+    prior = np.array([[r.scores[n] for n in names] for r in results])
+    cells = []
+    t0 = time.perf_counter()
+    x = features([d.text for d in docs])
+    picks = {"suggested": worth_correcting(x, prior, k=CORRECTIONS)}
+    t_suggest = time.perf_counter() - t0
+    picks["random"] = random.Random(0).sample(range(len(docs)), CORRECTIONS)
+    for title, rows in picks.items():
+        t0 = time.perf_counter()
+        probs = rescore(features([d.text for d in docs]), prior, {i: truth[i] for i in rows})
+        seconds = time.perf_counter() - t0
+        rest = np.setdiff1d(np.arange(len(docs)), rows)
+        was = np.mean(prior[rest].argmax(axis=1) == truth[rest])
+        now = np.mean(probs[rest].argmax(axis=1) == truth[rest])
+        wrong = np.mean(prior[rows].argmax(axis=1) != truth[rows])
+        cells.append(
+            f"{title} ({100 * wrong:.0f}% of them wrong): {100 * was:.1f} → {100 * now:.1f}% "
+            f"(re-score {1000 * seconds / len(docs):.2f} s per 1,000)"
+        )
+    return (
+        f"{CORRECTIONS} corrections, others' accuracy: "
+        + " | ".join(cells)
+        + f"; suggesting took {1000 * t_suggest / len(docs):.2f} s per 1,000"
+    )
+
+
 def report(name: str, sizes: bool) -> dict[str, float]:
     docs, taxonomy = load_set(name)
     clf = LocalClassifier(taxonomy)
@@ -152,6 +190,7 @@ def report(name: str, sizes: bool) -> dict[str, float]:
     if line:
         print(line + f" (single: {other_line(docs, single)})")
     print(f"confusions (job): {confusions(docs, whole)}")
+    print(learning(docs, whole, taxonomy.names))
     if sizes:
         print(f"batch sizes (job accuracy): {batch_sizes(clf, docs)} | all: "
               f"{100 * accuracy(docs, whole):.1f}")  # fmt: skip

@@ -1,8 +1,10 @@
-"""Refit the confidence calibration of the offline classifier (Platt scaling per stage).
+"""Refit the confidence calibration of the offline classifier (Platt scaling per reader, stage).
 
 Fits ``docclass.classifiers.local.calibration.PLATT`` on half A (split by source) of every
-shared development set, each set weighted equally, and prints the constants with the
-expected calibration error on held-out half B before and after. Run from the repository
+shared development set, each set weighted equally, one fit per zero-shot reader (each set
+counts for the reader its taxonomy gets, and every set also for the lexicon, which reads any
+taxonomy where the embedding backend is not installed) and stage, and prints the constants
+with the expected calibration error on held-out half B before and after. Run from the repository
 root: ``python bench/fit_calibration.py``; paste the printed PLATT into calibration.py.
 """
 
@@ -25,35 +27,49 @@ from docclass.classifiers.local import LocalClassifier, calibration  # noqa: E40
 
 
 def main() -> None:
-    data = {}
+    data, readers = {}, {}
     for name in SETS:
         docs, taxonomy = load_set(name)
-        clf = LocalClassifier(taxonomy)
-        single = [clf.classify(d.text, d.detectors) for d in docs]
-        batch = clf.classify_batch([d.text for d in docs], [d.detectors for d in docs])
-        data[name] = (docs, {"single": single, "batch": batch})
+        for meaning in (True, False):
+            clf = LocalClassifier(taxonomy, meaning=meaning)
+            if (name, clf.reader) in data:
+                continue
+            single = [clf.classify(d.text, d.detectors) for d in docs]
+            batch = clf.classify_batch([d.text for d in docs], [d.detectors for d in docs])
+            data[name, clf.reader] = (docs, {"single": single, "batch": batch})
+            readers[name] = readers.get(name, clf.reader)  # the reader the product uses
     fitted = {}
-    for stage in ("single", "batch"):
+    for reader, stage in calibration.PLATT:
         x, y, w = [], [], []
-        for docs, results in data.values():
+        for (_name, used), (docs, results) in data.items():
+            if used != reader:
+                continue
             half_a = [(d, r) for d, r in zip(docs, results[stage], strict=True) if d.half == "A"]
             x += [[r.meta["gap"]] for _, r in half_a]
             y += [r.final_category == d.label for d, r in half_a]
             w += [1.0 / len(half_a)] * len(half_a)
         model = LogisticRegression(C=1.0).fit(np.array(x), np.array(y), sample_weight=w)
-        fitted[stage] = (round(float(model.coef_[0, 0]), 3), round(float(model.intercept_[0]), 3))
+        fitted[reader, stage] = (
+            round(float(model.coef_[0, 0]), 3),
+            round(float(model.intercept_[0]), 3),
+        )
     print(f"PLATT = {fitted}  (in calibration.py now: {calibration.PLATT})")
-    for name, (docs, results) in data.items():
+    for (name, used), (docs, results) in data.items():
+        if used != readers[name]:
+            continue  # report what the product does
         cells = []
         for stage, rs in results.items():
             held = [(d, r) for d, r in zip(docs, rs, strict=True) if d.half == "B"]
             ds = [d for d, _ in held]
             now = [r for _, r in held]
             refit = [
-                replace(r, confidence=calibration.platt(r.meta["gap"], *fitted[stage])) for r in now
+                replace(
+                    r, confidence=calibration.platt(r.meta["gap"], *fitted[readers[name], stage])
+                )
+                for r in now
             ]
             cells.append(f"{stage} ECE {ece(ds, now):.3f} (refit {ece(ds, refit):.3f})")
-        print(f"{name:<20} half B: " + " | ".join(cells))
+        print(f"{name:<20} ({readers[name]}) half B: " + " | ".join(cells))
 
 
 if __name__ == "__main__":

@@ -132,6 +132,8 @@ def review(
                     "classifier_category": result.final_category,
                 },
             )
+    if result.meta.get("fits_none"):  # a taxonomy without a catch-all: an analyst decides
+        reasons.append(f"close to none of the categories; {result.final_category} is the nearest")
     if result.confidence < review_threshold:
         reasons.append(f"confidence {result.confidence:.2f} is below {review_threshold:.2f}")
     if result.meta.get("disagreement"):

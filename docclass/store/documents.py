@@ -53,6 +53,11 @@ class Refinable:
     final_category: str | None
     confidence: float | None
     classifier_meta: dict[str, Any]
+    scores: dict[str, float]
+    corrected_category: str | None
+    rationale: str
+    refined: bool
+    earlier_category: str | None
 
 
 def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[Refinable]:
@@ -67,6 +72,11 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
                 Document.final_category,
                 Document.confidence,
                 Document.classifier_meta,
+                Document.scores,
+                Document.corrected_category,
+                Document.rationale,
+                Document.refined,
+                Document.earlier_category,
             )
             .where(
                 Document.job_id == job_id,
@@ -84,13 +94,23 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
             final_category=r[4],
             confidence=r[5],
             classifier_meta=r[6] or {},
+            scores=r[7] or {},
+            corrected_category=r[8],
+            rationale=r[9] or "",
+            refined=bool(r[10]),
+            earlier_category=r[11],
         )
         for r in rows
     ]
 
 
-def save_refined(*, db: Database, refined: Sequence[tuple[str, Verdict]]) -> int:
+def save_refined(
+    *, db: Database, refined: Sequence[tuple[str, Verdict]], job_id: str | None = None
+) -> int:
     """Replace completed documents' answers with the batch pass's, in one transaction.
+
+    With ``job_id`` the job's ``updated_at`` moves too, so views watching it redraw (the
+    finishing step moves it anyway when it completes the job).
 
     A document finished before its job was last resumed (a retry of failed documents, a
     resume of cancelled ones) keeps its answer: it was shown as done when the job had
@@ -111,4 +131,6 @@ def save_refined(*, db: Database, refined: Sequence[tuple[str, Verdict]]) -> int
                 )
                 .values(**verdict.model_dump(), updated_at=now)
             ).rowcount  # type: ignore[attr-defined]
+        if job_id is not None and written:
+            s.exec(update(Job).where(col(Job.id) == job_id).values(updated_at=now))
     return written

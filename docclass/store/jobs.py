@@ -12,6 +12,7 @@ from sqlmodel import col, delete, func, select, update
 
 from docclass.schemas import (
     CLAIMABLE_JOB,
+    ROW_FIELDS,
     DocStatus,
     DocumentRow,
     JobCounts,
@@ -89,17 +90,16 @@ def create_job(
 
 def _out(job: Job, counts: JobCounts, documents: list[DocumentRow] | None = None) -> JobOut:
     facts = job.model_dump(include=set(JobOut.model_fields))
-    return JobOut(**facts, **counts.model_dump(), job_id=job.id, documents=documents or [])
+    out = JobOut(**facts, **counts.model_dump(), job_id=job.id)
+    out.documents = documents or []  # our own rows: not validated again, one by one
+    return out
 
 
 def row_columns() -> list[Any]:
     """The columns of :class:`DocumentRow`, in its field order: all in the covering index
     ``ix_document_rows``, so a poll of 10,000 documents never reads their text or JSON."""
     computed = {"reviewed": col(Document.reviewed_at).is_not(None)}
-    return [
-        computed[c].label(c) if c in computed else getattr(Document, c)
-        for c in DocumentRow.model_fields
-    ]
+    return [computed[c].label(c) if c in computed else getattr(Document, c) for c in ROW_FIELDS]
 
 
 def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> JobOut | None:
@@ -121,8 +121,7 @@ def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> Job
                 )
                 .all()
             )
-            # Rows come straight from our own table: skip re-validating thousands of them.
-            rows = [DocumentRow.from_row(tuple(r)) for r in found]
+            rows = [DocumentRow(*r) for r in found]
         return _out(job, counts, rows)
 
 

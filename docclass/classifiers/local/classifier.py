@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
 from docclass.classifiers.base import Classification
+from docclass.classifiers.embedding.cotrain import co_train
 from docclass.classifiers.local import calibration
 from docclass.classifiers.local.explain import rationale, top_terms
 from docclass.classifiers.local.layout import structure
+from docclass.classifiers.local.meaning import Meaning, reads_topics, shared_embedder
 from docclass.classifiers.local.supervised import (
     SVM_TEMPERATURE,
     _linear_svc,
@@ -27,7 +30,13 @@ from docclass.classifiers.local.supervised import (
     blend,
 )
 from docclass.classifiers.local.tokens import _Doc, _fit_tfidf
-from docclass.classifiers.local.zero_shot import _Evidence, _ZeroShot, softmax
+from docclass.classifiers.local.zero_shot import (
+    OTHER_EVIDENCE,
+    W_KEYWORDS,
+    _Evidence,
+    _ZeroShot,
+    softmax,
+)
 from docclass.detectors import DetectorResult
 from docclass.taxonomy import Taxonomy
 
@@ -66,18 +75,51 @@ def classifier_input(text: str, page_starts: Sequence[int] | None = None) -> str
     return "\f".join(parts)[:HEAD_CHARS]
 
 
+@dataclass
+class _Read:
+    """What the zero-shot readers made of documents (rows), before any batch step."""
+
+    ev: _Evidence  # the lexicon's evidence (its keyword hits serve both readers)
+    logits: np.ndarray  # per category, at the zero-shot temperature
+    fits_none: np.ndarray  # per document: no real category is close
+    sims: np.ndarray | None = None  # the meaning reader's cosines
+    vectors: np.ndarray | None = None  # and the documents' embeddings
+
+
 class LocalClassifier:
-    """Offline classifier: zero-shot from the taxonomy text, supervised once examples exist."""
+    """Offline classifier: zero-shot from the taxonomy text, supervised once examples exist.
+
+    Two zero-shot readers: the lexicon of kinds of document (:mod:`.concepts`), and for a
+    taxonomy of topics, when the optional embedding backend is installed, sentence meaning
+    (:mod:`.meaning`). The rest (examples, batch steps, calibration) is shared.
+    """
 
     name = "local"
 
-    def __init__(self, taxonomy: Taxonomy, examples: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        examples: Sequence[tuple[str, str]] = (),
+        *,
+        meaning: bool = True,
+    ) -> None:
+        """``meaning=False`` keeps every taxonomy with the lexicon (as without the backend)."""
         self.taxonomy = taxonomy
         self._names = taxonomy.names
         self._zero = _ZeroShot(taxonomy)
+        self._meaning: Meaning | None = None
+        if meaning and reads_topics(taxonomy, self._zero):
+            embedder = shared_embedder()
+            if embedder is not None:
+                self._meaning = Meaning(taxonomy, embedder, self._zero.catch_all)
         self._others: dict[tuple[str, ...], LocalClassifier] = {}
         self._supervised: _Supervised | None = None
         self.refit(examples)
+
+    @property
+    def reader(self) -> str:
+        """Which zero-shot reader this taxonomy gets: ``lexicon`` or ``meaning``."""
+        return "lexicon" if self._meaning is None else "meaning"
 
     @property
     def n_examples(self) -> int:
@@ -111,14 +153,37 @@ class LocalClassifier:
             return self._other_taxonomy(taxonomy).classify(text, detectors)
         head = _head(text)
         s = structure(head)
-        ev, docs = self._zero.evidence([head], [s])
-        probs = softmax(ev.total(self._zero.catch_all))
+        read, docs = self._read([head], [s])
+        probs = softmax(read.logits)
         sup = self._supervised  # one read: refit may swap it meanwhile
         sup_doc = None
         if sup is not None:
             sup_doc = sup.vectorizer.one(head)
             probs = blend(self._names, sup, probs, sup.proba([sup_doc]))
-        return self._result(probs[0], head, s, ev, 0, docs[0], sup, sup_doc, detectors, "single")
+        return self._result(probs[0], head, s, read, 0, docs[0], sup, sup_doc, detectors, "single")
+
+    def _read(
+        self, heads: list[str], structures: list[dict[str, float]]
+    ) -> tuple[_Read, list[_Doc]]:
+        """Both readers' evidence: the lexicon's always, the meaning reader's where it reads.
+
+        The meaning reader keeps the taxonomy's explicit keywords: a keyword an analyst wrote
+        is the strongest cue there is, whichever reader scores the rest.
+        """
+        ev, docs = self._zero.evidence(heads, structures)
+        catch_all = self._zero.catch_all
+        if self._meaning is None:
+            logits = ev.total(catch_all)
+            real = logits[:, ~catch_all]
+            fits_none = (
+                real.max(axis=1) < OTHER_EVIDENCE if real.shape[1] else np.zeros(len(heads), bool)
+            )
+            return _Read(ev, logits, fits_none), docs
+        vectors = self._meaning.vectors(heads)
+        sims = self._meaning.cosines(vectors)
+        logits = sims + W_KEYWORDS * ev.keywords
+        fits_none = Meaning.fits_none(sims, catch_all)
+        return _Read(ev, logits, fits_none, sims, vectors), docs
 
     def classify_batch(
         self,
@@ -137,24 +202,25 @@ class LocalClassifier:
             return [self.classify(t, d) for t, d in zip(texts, detectors, strict=True)]
         heads = [_head(t) for t in texts]
         structures = [structure(h) for h in heads]
-        ev, docs = self._zero.evidence(heads, structures)
-        evidence = ev.total(self._zero.catch_all)
-        centre = np.median(evidence, axis=0)
+        read, docs = self._read(heads, structures)
+        centre = np.median(read.logits, axis=0)
         centre[self._zero.catch_all] = 0.0
-        prior = softmax(evidence - centre)
+        prior = softmax(read.logits - centre)
         sup = self._supervised
         sup_docs: list[_Doc] = []
         if sup is not None:
             sup_docs = [sup.vectorizer.one(h) for h in heads]
             prior = blend(self._names, sup, prior, sup.proba(sup_docs))
         probs = prior
-        if len(texts) >= SELF_TRAIN_MIN:
+        if len(texts) >= SELF_TRAIN_MIN and read.vectors is not None:
+            probs = co_train(heads, read.vectors, prior, shares=SELF_TRAIN_SHARES)
+        elif len(texts) >= SELF_TRAIN_MIN:
             x, x_examples, y_examples = self._batch_features(heads, sup)
             for share in SELF_TRAIN_SHARES:
                 probs = self._self_train(x, prior, probs, share, x_examples, y_examples)
         return [
             self._result(
-                probs[i], heads[i], structures[i], ev, i, docs[i], sup,
+                probs[i], heads[i], structures[i], read, i, docs[i], sup,
                 sup_docs[i] if sup_docs else None, detectors[i], "batch",
             )
             for i in range(len(texts))
@@ -218,7 +284,7 @@ class LocalClassifier:
         probs: np.ndarray,
         head: str,
         s: dict[str, float],
-        ev: _Evidence,
+        read: _Read,
         row: int,
         doc: _Doc,
         sup: _Supervised | None,
@@ -230,15 +296,19 @@ class LocalClassifier:
         best = int(np.argmax(probs))
         category = self._names[best]
         gap = calibration.log_gap(probs)
-        probs = calibration.calibrated(probs, stage)
+        probs = calibration.calibrated(probs, self.reader, stage)
         terms = top_terms(self._names, self._zero, head, best, doc, sup, sup_doc)
         nearest = sup.nearest(sup_doc) if sup is not None and sup_doc is not None else None
         cue = max(
             ((w * c.cue(s), c.evidence) for c, w in self._zero.links[best]), default=(0.0, "")
         )
+        meaning = None
+        if read.sims is not None:
+            meaning = self._closest(read.sims[row])
         why = rationale(
-            category, terms, ev.keyword_hits[row][best], cue, head, detectors, sup, nearest
-        )
+            category, terms, read.ev.keyword_hits[row][best], cue, head, detectors, sup, nearest,
+            meaning=meaning, fits_none=bool(read.fits_none[row]),
+        )  # fmt: skip
         return Classification(
             final_category=category,
             confidence=float(probs[best]),
@@ -247,11 +317,19 @@ class LocalClassifier:
             classifier=self.name,
             meta={
                 "stage": stage,
+                "reader": self.reader,
                 "gap": round(gap, 4),
+                # Where a catch-all exists it is the answer; without one, review says so.
+                "fits_none": bool(read.fits_none[row]) and not self._zero.catch_all.any(),
                 "examples": 0 if sup is None else len(sup.labels),
                 "matched_terms": terms,
             },
         )
+
+    def _closest(self, sims: np.ndarray) -> list[tuple[str, float]]:
+        """The two real categories closest in meaning, with their cosines."""
+        real = [i for i in np.argsort(-sims, kind="stable") if not self._zero.catch_all[i]]
+        return [(self._names[i], float(sims[i])) for i in real[:2]]
 
     # -- other taxonomies --
 

@@ -1,7 +1,8 @@
 """Why an answer: the document terms that pushed hardest, and a one-line rationale.
 
-The rationale names the matched keywords and terms, a layout cue that fired, money amounts
-and email addresses found, and with examples the nearest one.
+The rationale names the categories closest in meaning (topic taxonomies), the matched keywords
+and terms, a layout cue that fired, money amounts and email addresses found, and with
+examples the nearest one.
 """
 
 from __future__ import annotations
@@ -47,9 +48,24 @@ def rationale(
     detectors: Sequence[DetectorResult],
     sup: _Supervised | None,
     nearest: int | None,
+    *,
+    meaning: list[tuple[str, float]] | None = None,
+    fits_none: bool = False,
 ) -> str:
-    """One line: matched terms, a layout cue, amounts, email addresses, the nearest example."""
+    """One line: matched terms, a layout cue, amounts, email addresses, the nearest example.
+
+    ``meaning`` (the meaning reader's two closest categories and their cosines) comes first
+    where given: it is what decided; ``fits_none`` says no category was close.
+    """
     parts = []
+    if fits_none:
+        parts.append("close to none of the categories")
+    if meaning:
+        name, cosine = meaning[0]
+        closest = f"closest in meaning to {name} ({cosine:.2f})"
+        if len(meaning) > 1:
+            closest += f", then {meaning[1][0]} ({meaning[1][1]:.2f})"
+        parts.append(closest)
     shown: list[str] = []
     for term in dict.fromkeys([*keyword_hits, *terms]):
         if len(shown) < 4 and not any(term in t or t in term for t in shown):

@@ -9,13 +9,15 @@ from docclass.classifiers.local import LocalClassifier, calibration
 from docclass.taxonomy import load_taxonomy
 
 
-@pytest.mark.parametrize("stage", ["single", "batch"])
-def test_calibrated_scores_keep_the_order_sum_to_one_and_grow_with_the_gap(stage: str) -> None:
+@pytest.mark.parametrize(("reader", "stage"), sorted(calibration.PLATT))
+def test_calibrated_scores_keep_the_order_sum_to_one_and_grow_with_the_gap(
+    reader: str, stage: str
+) -> None:
     probs = np.array([0.001, 0.7, 0.299])
-    out = calibration.calibrated(probs, stage)
+    out = calibration.calibrated(probs, reader, stage)
     assert np.argsort(out).tolist() == np.argsort(probs).tolist()
     assert out.sum() == pytest.approx(1.0)
-    wider = calibration.calibrated(np.array([0.001, 0.99, 0.009]), stage)
+    wider = calibration.calibrated(np.array([0.001, 0.99, 0.009]), reader, stage)
     assert wider.max() > out.max()
 
 

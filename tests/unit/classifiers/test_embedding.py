@@ -17,7 +17,6 @@ import pytest
 
 from docclass.classifiers.embedding import (
     Embedder,
-    EmbeddingClassifier,
     EmbeddingUnavailable,
     load_embedder,
     softmax,
@@ -157,21 +156,3 @@ def test_confident_rows_take_a_share_of_every_predicted_category() -> None:
     probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.55, 0.45], [0.2, 0.8], [0.3, 0.7]])
     # Category 0 has three rows (take 2 of them, the surest), category 1 two (take 1).
     assert confident_rows(probs, 0.5).tolist() == [0, 1, 3]
-
-
-def test_the_classifier_interface_answers_with_a_reason(embedder: Embedder) -> None:
-    taxonomy = load_taxonomy(
-        SHARED / "eval" / "topics-dev" / "consumer-complaints" / "taxonomy.toml"
-    )
-    clf = EmbeddingClassifier(taxonomy, embedder)
-    text = "The servicer of my home loan refused to modify it and started foreclosure."
-    one = clf.classify(text)
-    assert one.final_category == "mortgage"
-    assert one.classifier == "embedding"
-    assert set(one.scores) == set(taxonomy.names)
-    assert abs(sum(one.scores.values()) - 1.0) < 1e-6
-    assert "'mortgage'" in one.rationale
-    # A batch below MIN_DOCS is answered document by document: the same answers.
-    few = clf.classify_batch([text, "A payday lender charged me 400% interest."])
-    assert few[0].scores == one.scores
-    assert few[1].final_category == "payday_personal_loan"
