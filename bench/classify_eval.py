@@ -35,11 +35,8 @@ from sklearn.metrics import f1_score  # noqa: E402
 
 from docclass.classifiers.base import Classification  # noqa: E402
 from docclass.classifiers.local import LocalClassifier  # noqa: E402
-from docclass.classifiers.local.corrections import (  # noqa: E402
-    features,
-    rescore,
-    worth_correcting,
-)
+from docclass.classifiers.local.suggest import features, worth_correcting  # noqa: E402
+from docclass.taxonomy import Taxonomy  # noqa: E402
 
 SIZES = (25, 50, 100, 200)
 CORRECTIONS = 10
@@ -139,30 +136,32 @@ def batch_sizes(clf: LocalClassifier, docs: Sequence[EvalDoc]) -> str:
     return " | ".join(cells)
 
 
-def learning(docs: Sequence[EvalDoc], results: Sequence[Classification], names: list[str]) -> str:
-    """Accuracy on the uncorrected documents after CORRECTIONS corrections and a re-score."""
-    truth = np.array([names.index(d.label) for d in docs])
+def learning(docs: Sequence[EvalDoc], results: Sequence[Classification], taxonomy: Taxonomy) -> str:
+    """Accuracy on the uncorrected documents after CORRECTIONS corrections and a re-score
+    (the job's batch pass again, its classifier rebuilt with the corrections as examples)."""
+    names = taxonomy.names
+    truth = [d.label for d in docs]
     prior = np.array([[r.scores[n] for n in names] for r in results])
-    cells = []
     t0 = time.perf_counter()
-    x = features([d.text for d in docs])
-    picks = {"suggested": worth_correcting(x, prior, k=CORRECTIONS)}
+    picks = {"suggested": worth_correcting(features([d.text for d in docs]), prior, k=CORRECTIONS)}
     t_suggest = time.perf_counter() - t0
     picks["random"] = random.Random(0).sample(range(len(docs)), CORRECTIONS)
+    cells = []
     for title, rows in picks.items():
         t0 = time.perf_counter()
-        probs = rescore(features([d.text for d in docs]), prior, {i: truth[i] for i in rows})
+        clf = LocalClassifier(taxonomy, [(docs[i].text, truth[i]) for i in rows])
+        again = job(clf, docs)
         seconds = time.perf_counter() - t0
-        rest = np.setdiff1d(np.arange(len(docs)), rows)
-        was = np.mean(prior[rest].argmax(axis=1) == truth[rest])
-        now = np.mean(probs[rest].argmax(axis=1) == truth[rest])
-        wrong = np.mean(prior[rows].argmax(axis=1) != truth[rows])
+        rest = [i for i in range(len(docs)) if i not in set(rows)]
+        was = np.mean([results[i].final_category == truth[i] for i in rest])
+        now = np.mean([again[i].final_category == truth[i] for i in rest])
+        wrong = np.mean([results[i].final_category != truth[i] for i in rows])
         cells.append(
             f"{title} ({100 * wrong:.0f}% of them wrong): {100 * was:.1f} → {100 * now:.1f}% "
             f"(re-score {1000 * seconds / len(docs):.2f} s per 1,000)"
         )
     return (
-        f"{CORRECTIONS} corrections, others' accuracy: "
+        f"{CORRECTIONS} corrections, the others' accuracy: "
         + " | ".join(cells)
         + f"; suggesting took {1000 * t_suggest / len(docs):.2f} s per 1,000"
     )
@@ -190,7 +189,7 @@ def report(name: str, sizes: bool) -> dict[str, float]:
     if line:
         print(line + f" (single: {other_line(docs, single)})")
     print(f"confusions (job): {confusions(docs, whole)}")
-    print(learning(docs, whole, taxonomy.names))
+    print(learning(docs, whole, taxonomy))
     if sizes:
         print(f"batch sizes (job accuracy): {batch_sizes(clf, docs)} | all: "
               f"{100 * accuracy(docs, whole):.1f}")  # fmt: skip

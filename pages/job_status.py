@@ -22,6 +22,7 @@ from webui.result import render_result
 from webui.service import get_service
 from webui.session import browser_timezone, flash, flash_pending, show_flash, watch_job
 from webui.sidebar import default_engine_facts, engine_facts
+from webui.teach import teach_panel
 from webui.widgets import horizontal_bars
 
 # How often the live view reads the job again while it runs, and how often an idle view
@@ -205,6 +206,7 @@ def job_panel() -> None:
         table = jobs.found_frame(found.rows).drop(columns=["job_id", "job"])
         st.caption(f"{found.total} of {job.total_files} documents match the filter.")
     actions(view, retryable, query, len(table))
+    teach_panel(service, job_id, view)
 
     key = jobs.table_key(jobs.documents_table_key(job_id), query)
     picked = jobs.selected_row(key)

@@ -76,8 +76,12 @@ class Finisher:
             log.exception("job %s could not be marked completed", job_id)
             return False
 
-    def refine(self, job_id: str) -> int:
-        """Classify the job's local answers again as one batch; returns how many changed."""
+    def refine(self, job_id: str, *, every_size: bool = False) -> int:
+        """Classify the job's local answers again as one batch; returns how many changed.
+
+        ``every_size``: also outside BATCH_MIN..BATCH_MAX (an analyst's re-score after
+        corrections, which the classifier's batch policy then handles by size).
+        """
         job = get_job_row(db=self.db, job_id=job_id)
         if job is None or not uses_local(job.classifier):
             return 0
@@ -87,7 +91,7 @@ class Finisher:
         # One entry per content: copies of a file would otherwise count several times over
         # in the batch's self-training, and cost as much again.
         unique = list({d.sha256 or d.doc_id: d for d in docs}.values())
-        if not BATCH_MIN <= len(unique) <= BATCH_MAX:
+        if not unique or not (every_size or BATCH_MIN <= len(unique) <= BATCH_MAX):
             return 0
         task = RefineTask(
             spec=spec,
@@ -102,7 +106,10 @@ class Finisher:
         refined: list[tuple[str, Verdict]] = []
         changed = 0
         for doc, result in zip(docs, results, strict=True):
-            single = {"category": doc.final_category, "confidence": doc.confidence}
+            single = doc.classifier_meta.get("single") or {
+                "category": doc.final_category,
+                "confidence": doc.confidence,
+            }
             moved = result.final_category != doc.final_category
             changed += moved
             meta = {**doc.classifier_meta, **result.meta, "single": single}
@@ -113,8 +120,11 @@ class Finisher:
                 review_threshold=self.settings.review_threshold,
             )
             verdict = checked.verdict()
-            verdict.refined = moved
-            verdict.earlier_category = doc.final_category if moved else None
+            # Against the first answer shown: a second pass that moves an answer back is no
+            # refinement, and one that moves it on still compares with the first.
+            earliest = doc.earlier_category if doc.refined else doc.final_category
+            verdict.refined = result.final_category != earliest
+            verdict.earlier_category = earliest if verdict.refined else None
             refined.append((doc.doc_id, verdict))
-        documents.save_refined(db=self.db, refined=refined)
+        documents.save_refined(db=self.db, refined=refined, job_id=job_id)
         return changed

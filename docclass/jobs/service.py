@@ -1,6 +1,6 @@
 """The one facade the app and the CLI call: submit, classify_now, cancel, retry, resume,
-delete, correct, accept, get_job, list_jobs, search, export, page images — and the worker
-that runs behind them.
+delete, correct, accept, suggest_corrections, rescore, get_job, list_jobs, search, export,
+page images — and the worker that runs behind them.
 
 A process has one service (the app caches it, the CLI makes one per command); any number
 of processes can share a database.
@@ -18,6 +18,7 @@ from docclass import export as exports
 from docclass.classifiers.factory import check_kind
 from docclass.extraction import ocr
 from docclass.jobs.errors import RETRYABLE, describe_error, error_type
+from docclass.jobs.learning import Learner
 from docclass.jobs.pipeline import ExtractFn, ReadTask, Scored, conclude, read_and_score
 from docclass.jobs.spec import spec_for, taxonomy_of
 from docclass.jobs.uploads import Upload, UploadStore
@@ -57,6 +58,7 @@ class Service:
             self.settings.uploads_dir, self.settings.limits.max_file_bytes, db=self.db
         )
         self.worker = Worker(self.settings, self.db, self.uploads, extract_fn=extract_fn)
+        self.learner = Learner(self.db, self.worker.finisher)
         if start:
             self.start()
 
@@ -165,6 +167,14 @@ class Service:
         return corrections.correct_document(
             db=self.db, doc_id=doc_id, category=category, corrected_by=corrected_by
         )
+
+    def suggest_corrections(self, job_id: str, k: int = 8) -> list[str]:
+        """Ids of the job's documents whose correction would teach the most, best first."""
+        return self.learner.suggestions(job_id, k)
+
+    def rescore(self, job_id: str) -> int:
+        """Re-score a job's local answers from its corrections; how many answers changed."""
+        return self.learner.rescore(job_id)
 
     def accept(self, doc_ids: Sequence[str], reviewed_by: str | None = None) -> int:
         """Mark documents reviewed with their answer as it stands (who and when are kept)."""

@@ -88,6 +88,14 @@ def submit(service: Service, paths: list[Path], **names: str) -> str:
     return service.submit([Upload(names.get(p.name, p.name), p) for p in paths], taxonomy="default")
 
 
+def completed_job(service: Service, paths: list[Path], **names: str) -> str:
+    """A job made as the Batch page makes one, run to its end by the (stopped) service."""
+    job_id = submit(service, paths, **names)
+    service.start()
+    assert service.wait_job(job_id, 60) == "completed"
+    return job_id
+
+
 def preview_text(at: AppTest) -> str:
     """The text preview as a person reads it (literal text, highlights and breaks removed)."""
     for element in at.markdown:

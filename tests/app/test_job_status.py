@@ -17,6 +17,7 @@ from docclass.store.tables import Correction
 from tests.app.support import (
     ENCRYPTED_PDF,
     button,
+    completed_job,
     metrics,
     new_app,
     no_exception,
@@ -30,13 +31,6 @@ from tests.paths import eval_texts
 from webui import nav
 from webui.format import status_label
 from webui.jobs import documents_table_key, table_key
-
-
-def completed_job(service: Service, paths: list, **names: str) -> str:
-    job_id = submit(service, paths, **names)
-    service.start()
-    assert service.wait_job(job_id, 60) == "completed"
-    return job_id
 
 
 def test_status_page_polls_while_running_and_shows_a_selected_document(

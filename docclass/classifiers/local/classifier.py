@@ -10,6 +10,7 @@ keeps one ``classify`` call around a millisecond.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from docclass.classifiers.local.layout import structure
 from docclass.classifiers.local.meaning import Meaning, reads_topics, shared_embedder
 from docclass.classifiers.local.supervised import (
     SVM_TEMPERATURE,
+    TRUSTED_PER_CLASS,
     _linear_svc,
     _Supervised,
     _svm_scores,
@@ -108,10 +110,9 @@ class LocalClassifier:
         self._names = taxonomy.names
         self._zero = _ZeroShot(taxonomy)
         self._meaning: Meaning | None = None
-        if meaning and reads_topics(taxonomy, self._zero):
-            embedder = shared_embedder()
-            if embedder is not None:
-                self._meaning = Meaning(taxonomy, embedder, self._zero.catch_all)
+        self._embedder = (
+            shared_embedder() if meaning and reads_topics(taxonomy, self._zero) else None
+        )
         self._others: dict[tuple[str, ...], LocalClassifier] = {}
         self._supervised: _Supervised | None = None
         self.refit(examples)
@@ -119,10 +120,12 @@ class LocalClassifier:
     @property
     def reader(self) -> str:
         """Which zero-shot reader this taxonomy gets: ``lexicon`` or ``meaning``."""
-        return "lexicon" if self._meaning is None else "meaning"
+        return "lexicon" if self._embedder is None else "meaning"
 
     @property
     def n_examples(self) -> int:
+        if self._meaning is not None:
+            return self._meaning.n_examples
         return 0 if self._supervised is None else len(self._supervised.labels)
 
     # -- fitting --
@@ -135,6 +138,15 @@ class LocalClassifier:
         see either the old or the new model, never half of each.
         """
         kept = [(_head(t), c) for t, c in examples if c in self._names and t and t.strip()]
+        if self._embedder is not None:
+            # The meaning reader learns from examples in its own space (see .meaning); the
+            # word model joins once every category has plenty: with a few corrections it
+            # only echoed their words (10 suggested corrections cost complaints 7 points).
+            self._meaning = Meaning(self.taxonomy, self._embedder, self._zero.catch_all, kept)
+            counts = Counter(c for _, c in kept)
+            if not counts or np.median(list(counts.values())) < TRUSTED_PER_CLASS:
+                self._supervised = None
+                return
         if not kept:
             self._supervised = None
             return
@@ -172,15 +184,16 @@ class LocalClassifier:
         """
         ev, docs = self._zero.evidence(heads, structures)
         catch_all = self._zero.catch_all
-        if self._meaning is None:
+        meaning = self._meaning  # one read: refit may swap it meanwhile
+        if meaning is None:
             logits = ev.total(catch_all)
             real = logits[:, ~catch_all]
             fits_none = (
                 real.max(axis=1) < OTHER_EVIDENCE if real.shape[1] else np.zeros(len(heads), bool)
             )
             return _Read(ev, logits, fits_none), docs
-        vectors = self._meaning.vectors(heads)
-        sims = self._meaning.cosines(vectors)
+        vectors = meaning.vectors(heads)
+        sims = meaning.cosines(vectors)
         logits = sims + W_KEYWORDS * ev.keywords
         fits_none = Meaning.fits_none(sims, catch_all)
         return _Read(ev, logits, fits_none, sims, vectors), docs
@@ -321,7 +334,7 @@ class LocalClassifier:
                 "gap": round(gap, 4),
                 # Where a catch-all exists it is the answer; without one, review says so.
                 "fits_none": bool(read.fits_none[row]) and not self._zero.catch_all.any(),
-                "examples": 0 if sup is None else len(sup.labels),
+                "examples": self.n_examples,
                 "matched_terms": terms,
             },
         )
