@@ -164,6 +164,8 @@ class DocumentRow:
 
 
 ROW_FIELDS = tuple(f.name for f in fields(DocumentRow))
+# Flags some databases return as 0/1 (SQLite's booleans, computed ones).
+ROW_FLAGS = ("needs_review", "reviewed", "refined")
 
 
 @dataclass(slots=True, kw_only=True)

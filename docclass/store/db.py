@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import Connection, Executable, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, create_engine
@@ -262,3 +262,24 @@ class Database:
     def dispose(self) -> None:
         self.read_engine.dispose()
         self.write_engine.dispose()
+
+
+def plain_rows(s: Session, query: Executable) -> list[tuple[Any, ...]]:
+    """The rows of a SELECT as the driver returns them: no per-value type processing.
+
+    For wide listings only (10,000 document rows for a status view), where SQLAlchemy's
+    result typing costs a quarter of the read; callers convert what the driver leaves raw
+    (SQLite's 0/1 booleans).
+    """
+    conn = s.connection()
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.params
+    args: Any = params
+    if compiled.positional:
+        args = tuple(params[k] for k in compiled.positiontup or ())
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        return cursor.fetchall()
+    finally:
+        cursor.close()

@@ -13,6 +13,7 @@ from sqlmodel import col, delete, func, select, update
 from docclass.schemas import (
     CLAIMABLE_JOB,
     ROW_FIELDS,
+    ROW_FLAGS,
     DocStatus,
     DocumentRow,
     JobCounts,
@@ -21,7 +22,7 @@ from docclass.schemas import (
     JobStatus,
     utcnow,
 )
-from docclass.store.db import Database, new_id
+from docclass.store.db import Database, new_id, plain_rows
 from docclass.store.status import job_counts
 from docclass.store.tables import Document, Job
 
@@ -102,6 +103,17 @@ def row_columns() -> list[Any]:
     return [computed[c].label(c) if c in computed else getattr(Document, c) for c in ROW_FIELDS]
 
 
+_FLAGS = [ROW_FIELDS.index(f) for f in ROW_FLAGS]
+
+
+def document_row(values: Sequence[Any]) -> DocumentRow:
+    """A row from the driver: SQLite's 0/1 flags become booleans."""
+    values = list(values)
+    for i in _FLAGS:
+        values[i] = bool(values[i])
+    return DocumentRow(*values)
+
+
 def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> JobOut | None:
     """The job, its counts and (optionally) one row per document, in one read transaction."""
     with db.read() as s:
@@ -111,17 +123,15 @@ def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> Job
         counts = job_counts(s, [job_id]).get(job_id, JobCounts())
         rows: list[DocumentRow] = []
         if include_documents:
-            # Core rows, not ORM ones: half the time for 10,000 of them.
-            found = (
-                s.connection()
-                .execute(
-                    select(*row_columns())
-                    .where(Document.job_id == job_id)
-                    .order_by(col(Document.position))
-                )
-                .all()
+            # The driver's tuples, not ORM (or even typed Core) rows: a 10,000-document
+            # status view reads in a third of the time.
+            found = plain_rows(
+                s,
+                select(*row_columns())
+                .where(Document.job_id == job_id)
+                .order_by(col(Document.position)),
             )
-            rows = [DocumentRow(*r) for r in found]
+            rows = [document_row(r) for r in found]
         return _out(job, counts, rows)
 
 
