@@ -46,6 +46,10 @@ def _write(data: bytes, out: str | None) -> None:
     sys.stdout.flush()
 
 
+# How often the command line reads the job's counts (each read counts every document).
+PROGRESS_POLL_S = 0.5
+
+
 def _progress(service: Service, job_id: str, total: int, quiet: bool) -> str:
     """Show a progress bar on stderr until the job ends; return its final status."""
     from tqdm import tqdm
@@ -59,7 +63,7 @@ def _progress(service: Service, job_id: str, total: int, quiet: bool) -> str:
             bar.update(job.done - bar.n)
             if job.status not in ACTIVE_JOB:
                 return job.status
-            time.sleep(0.2)
+            time.sleep(PROGRESS_POLL_S)
 
 
 def cmd_classify(args: argparse.Namespace) -> int:

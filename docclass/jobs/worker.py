@@ -58,6 +58,12 @@ log = logging.getLogger(__name__)
 
 HOST = socket.gethostname()
 OUTCOMES_PER_WRITE = 256
+# How long a save waits for more results to join it (seconds): each write transaction costs
+# milliseconds of the main process whatever its size, and a document is shown done this
+# much later at most.
+WRITE_LINGER_S = 0.05
+# Free slots a claim waits for (a worker holds DOCCLASS_WORKERS documents, at least 4 more).
+CLAIM_AT_LEAST = 4
 SPEC_FRESH_S = 1.0  # how long a job's facts (and its corrections version) are trusted
 
 
@@ -217,7 +223,10 @@ class Worker:
 
     def _dispatch_once(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._closed or self._busy() < self.capacity)
+            # Claim a few at a time, not one by one: a claim is a write transaction, and the
+            # documents still in flight keep the readers busy meanwhile.
+            room = max(self.capacity - CLAIM_AT_LEAST, self.capacity // 2)
+            self._cond.wait_for(lambda: self._closed or self._busy() <= room)
             self._kicked = False
             free = self.capacity - self._busy()
         with self._claim_lock:
@@ -288,7 +297,13 @@ class Worker:
             for copy, answer in copies:
                 self._reads.put(q.Outcome(copy.doc_id, copy.job_id, answer or failed))
             return
-        future.add_done_callback(lambda f: self._reads.put(_Read(claimed, spec, f)))
+        future.add_done_callback(lambda f: self._read_done(_Read(claimed, spec, f)))
+
+    def _read_done(self, read: _Read) -> None:
+        """A reader is free again: queue the result for saving and let the dispatcher claim."""
+        self._reads.put(read)
+        with self._cond:
+            self._cond.notify_all()
 
     def _finish_stragglers(self) -> None:
         """Jobs whose documents are all final but nobody finished (refused files, crashes)."""
@@ -366,11 +381,18 @@ class Worker:
                     return
                 continue
             batch = [item]
+            linger = time.monotonic() + WRITE_LINGER_S
             while len(batch) < OUTCOMES_PER_WRITE:
                 try:
                     batch.append(self._reads.get_nowait())
                 except queue.Empty:
-                    break
+                    left = linger - time.monotonic()
+                    if left <= 0 or self._closed:
+                        break
+                    try:  # a moment for more results: one transaction saves them all
+                        batch.append(self._reads.get(timeout=left))
+                    except queue.Empty:
+                        break
             outcomes: list[q.Outcome] = []
             dropped = 0
             if self._closed and not self._draining:  # stop() hands these documents back
@@ -400,9 +422,14 @@ class Worker:
                 self._cond.notify_all()
 
     def _busy(self) -> int:
-        """Documents using a slot: claimed, minus copies waiting for another copy's read
-        (at most as many again as the slots, so a batch of copies cannot claim the queue)."""
-        return self._inflight - min(self._waiting, self.capacity)
+        """Documents using a slot: claimed, minus copies waiting for another copy's read and
+        minus results read and waiting to be saved (each at most as many again as the slots,
+        so neither copies nor a slow save can claim the whole queue)."""
+        return (
+            self._inflight
+            - min(self._waiting, self.capacity)
+            - min(self._reads.qsize(), self.capacity)
+        )
 
     def _copies_of(self, doc_id: str, result: DocumentResult | None) -> list[q.Outcome]:
         """Outcomes of the copies that waited for ``doc_id``; without a result they are read
