@@ -5,12 +5,16 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
 from sqlalchemy import event
 
 from docclass.classifiers.local import CENTRE_MIN, SELF_TRAIN_MIN
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
-from tests.paths import eval_texts
+from docclass.taxonomy import load_taxonomy
+from tests.paths import SHARED, eval_texts
+
+COMPLAINTS = SHARED / "eval" / "topics-dev" / "consumer-complaints"
 
 FOLDERS = ("contract", "email", "news_article", "receipt", "resume", "scientific_paper")
 
@@ -84,12 +88,27 @@ def test_fast_documents_cost_at_most_two_write_transactions_each(services) -> No
     assert writes <= 2 * len(texts), writes
 
 
-def test_the_same_job_gives_identical_answers_whatever_the_worker_count(services) -> None:
-    """Answers and scores depend on the files, taxonomy and settings, never on timing."""
+def _complaints(n: int) -> list[Upload]:
+    folders = sorted(p for p in COMPLAINTS.iterdir() if p.is_dir())
+    per = -(-n // len(folders))
+    return [Upload(f.name, f) for d in folders for f in sorted(d.iterdir())[:per]][:n]
+
+
+@pytest.mark.parametrize("kind", ["default", "topics"])
+def test_the_same_job_gives_identical_answers_whatever_the_worker_count(
+    services, kind: str
+) -> None:
+    """Answers and scores depend on the files, taxonomy and settings, never on timing: with
+    the lexicon (the default taxonomy) and with the meaning reader (a topic taxonomy), each
+    through the batch's self-training."""
     answers = []
     for workers, procs in ((1, 1), (6, 2)):
         service = services(workers=workers, process_workers=procs)
-        job_id = service.submit(_uploads(SELF_TRAINED))
+        if kind == "default":
+            job_id = service.submit(_uploads(SELF_TRAINED))
+        else:
+            taxonomy = load_taxonomy(COMPLAINTS / "taxonomy.toml")
+            job_id = service.submit(_complaints(SELF_TRAIN_MIN + 8), taxonomy=taxonomy)
         assert service.wait_job(job_id, timeout=120) == "completed"
         docs = [service.get_document(d.id) for d in service.get_job(job_id).documents]
         answers.append([(d.filename, d.final_category, d.confidence, d.scores) for d in docs])
