@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import col, select, update
 
 from docclass.schemas import DocStatus, DocumentOut, Verdict, utcnow
@@ -104,6 +104,28 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
     ]
 
 
+def _refine_statement():
+    """One UPDATE for every rewritten answer (executemany), guarded as save_refined says."""
+    table = Document.__table__  # type: ignore[attr-defined]
+    jobs = Job.__table__  # type: ignore[attr-defined]
+    settled = select(jobs.c.resumed_at).where(jobs.c.id == table.c.job_id).scalar_subquery()
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.status == DocStatus.completed,
+            or_(settled.is_(None), table.c.finished_at > settled),
+        )
+        .values(
+            {c: bindparam(f"v_{c}", type_=table.c[c].type) for c in Verdict.model_fields}
+            | {"updated_at": bindparam("v_updated_at", type_=table.c.updated_at.type)}
+        )
+    )
+
+
+_REFINE = _refine_statement()
+
+
 def save_refined(
     *, db: Database, refined: Sequence[tuple[str, Verdict]], job_id: str | None = None
 ) -> int:
@@ -116,21 +138,16 @@ def save_refined(
     resume of cancelled ones) keeps its answer: it was shown as done when the job had
     ended, and a retry of others must never change it. Returns how many were written.
     """
+    if not refined:
+        return 0
     now = utcnow()
-    resumed = select(Job.resumed_at).where(col(Job.id) == col(Document.job_id))
-    settled = resumed.scalar_subquery()
-    written = 0
+    rows = [
+        {"b_id": doc_id, "v_updated_at": now}
+        | {f"v_{k}": v for k, v in verdict.model_dump().items()}
+        for doc_id, verdict in refined
+    ]
     with db.write() as s:
-        for doc_id, verdict in refined:
-            written += s.exec(
-                update(Document)
-                .where(
-                    col(Document.id) == doc_id,
-                    col(Document.status) == DocStatus.completed,
-                    or_(settled.is_(None), col(Document.finished_at) > settled),
-                )
-                .values(**verdict.model_dump(), updated_at=now)
-            ).rowcount  # type: ignore[attr-defined]
+        written = s.connection().execute(_REFINE, rows).rowcount
         if job_id is not None and written:
             s.exec(update(Job).where(col(Job.id) == job_id).values(updated_at=now))
     return written
