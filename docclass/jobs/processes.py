@@ -28,10 +28,9 @@ PRELOAD = [
     "docclass.extraction.extract",
     "docclass.classifiers.local",
     "tesserocr",
-    # The batch pass's models: imported on first use they held every job's finishing step
-    # for 1.5 s (the mixed benchmark set finished in 4.3 s, 1.5 of them importing).
-    "sklearn.svm",
-    "sklearn.linear_model",
+    # Not scikit-learn: preloaded, it saved a job's finishing step 1.5 s of importing but
+    # raised the process tree's peak RSS by 170-300 MiB (bench/throughput.py, 10,000 texts:
+    # 788 -> 1,092 MiB), since every reader, and every replacement, then holds it.
 ]
 # A reader process is replaced after this many documents (fragmented heaps do not shrink).
 MAX_TASKS = 500
