@@ -15,7 +15,7 @@ Design points, each a contract tested in ``tests/integration/test_llm_classifier
 * Every call has a total deadline (``DOCCLASS_OPENAI_TIMEOUT``: connect, send, headers and
   body together, not per read) and every document one for all its calls, retries and
   rate-limit waits (``DOCCLASS_OPENAI_DOC_DEADLINE``); an answer is read up to
-  ``DOCCLASS_OPENAI_MAX_RESPONSE_KB`` and refused beyond it. See :class:`_BoundedTransport`.
+  ``DOCCLASS_OPENAI_MAX_RESPONSE_KB`` and refused beyond it. See :mod:`.transport`.
 * The API key only ever lives inside the ``openai`` client. It is never logged, stored in
   results, or put in error messages; errors are rebuilt from status codes and scrubbed text
   and raised without chaining the ``openai`` exception (which holds the request headers).

@@ -14,7 +14,7 @@ from typing import Any
 import openai
 
 from docclass.classifiers.base import ClassificationError
-from docclass.classifiers.llm.prompt import _BEARER, _SK_KEY, DETAIL_CHARS
+from docclass.classifiers.llm.prompt import BEARER, DETAIL_CHARS, SK_KEY
 from docclass.classifiers.llm.transport import ResponseRefused
 
 
@@ -47,7 +47,7 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class _Failure:
+class Failure:
     """What went wrong in one attempt, as plain data (never the ``openai`` exception)."""
 
     text: str
@@ -60,8 +60,8 @@ def scrub(text: str, secret: str | None = None) -> str:
     """Remove anything key-like from text that came from a server or an exception."""
     if secret:
         text = text.replace(secret, "[redacted]")
-    text = _BEARER.sub("Bearer [redacted]", text)
-    return _SK_KEY.sub("sk-[redacted]", text)
+    text = BEARER.sub("Bearer [redacted]", text)
+    return SK_KEY.sub("sk-[redacted]", text)
 
 
 def parse_answer(content: str | None, names: Sequence[str]) -> Answer:
@@ -122,7 +122,7 @@ def describe_error(
     timeout_s: float,
     secret: str | None,
     doc_deadline_s: float | None = None,
-) -> _Failure:
+) -> Failure:
     """Turn an ``openai`` exception into a short, header-free, key-free description.
 
     ``doc_deadline_s`` is given when the call's time was cut to what was left of the
@@ -134,12 +134,12 @@ def describe_error(
             if doc_deadline_s is not None
             else "DOCCLASS_OPENAI_TIMEOUT"
         )
-        return _Failure(f"the API took longer than {timeout_s:.3g} s in total ({limit})", True)
+        return Failure(f"the API took longer than {timeout_s:.3g} s in total ({limit})", True)
     if isinstance(exc, openai.APIConnectionError):
         if isinstance(exc.__cause__, ResponseRefused):
-            return _Failure(exc.__cause__.reason, False)
+            return Failure(exc.__cause__.reason, False)
         cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "unknown"
-        return _Failure(f"connection error ({cause})", True)
+        return Failure(f"connection error ({cause})", True)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         text = _status_text(status)
@@ -149,17 +149,17 @@ def describe_error(
             text += f": {scrub(detail.strip(), secret)[:DETAIL_CHARS]}"
         retryable = status in (408, 409, 429) or status >= 500
         retry_after = parse_retry_after(exc.response.headers)
-        return _Failure(text, retryable, status, retry_after)
+        return Failure(text, retryable, status, retry_after)
     if isinstance(exc, openai.APIResponseValidationError):
-        return _Failure("malformed response from the API", True, exc.status_code)
-    return _Failure(scrub(f"{type(exc).__name__}: {exc}", secret)[:DETAIL_CHARS], False)
+        return Failure("malformed response from the API", True, exc.status_code)
+    return Failure(scrub(f"{type(exc).__name__}: {exc}", secret)[:DETAIL_CHARS], False)
 
 
-def _attempts(n: int) -> str:
+def attempts_text(n: int) -> str:
     return f"{n} attempt" if n == 1 else f"{n} attempts"
 
 
-def _usage(completion: Any) -> tuple[int, int] | None:
+def token_usage(completion: Any) -> tuple[int, int] | None:
     """(prompt_tokens, completion_tokens) of a completion, or None when it reports none."""
     usage = getattr(completion, "usage", None)
     if usage is None:

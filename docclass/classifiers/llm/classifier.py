@@ -14,15 +14,15 @@ import openai
 from docclass.classifiers.base import Classification
 from docclass.classifiers.llm.answers import (
     Answer,
+    Failure,
     LLMError,
     MalformedAnswer,
-    _attempts,
-    _Failure,
-    _usage,
+    attempts_text,
     describe_error,
     parse_answer,
     scrub,
     spread_scores,
+    token_usage,
 )
 from docclass.classifiers.llm.prompt import (
     EXCERPT_TOKENS,
@@ -31,7 +31,7 @@ from docclass.classifiers.llm.prompt import (
     build_prompt,
     response_format,
 )
-from docclass.classifiers.llm.transport import _BoundedHttpClient, _CallDeadline
+from docclass.classifiers.llm.transport import BoundedHttpClient, CallDeadline
 from docclass.detectors import DetectorResult
 from docclass.ratelimit import RateLimiter, estimate_tokens, shared_limiter
 from docclass.settings import Settings
@@ -80,7 +80,7 @@ class OpenAIClassifier:
             base_url=settings.openai_base_url,
             timeout=self.timeout_s,
             max_retries=0,
-            http_client=_BoundedHttpClient(cap_bytes=self.max_response_bytes),
+            http_client=BoundedHttpClient(cap_bytes=self.max_response_bytes),
         )
 
     def __repr__(self) -> str:
@@ -121,7 +121,7 @@ class OpenAIClassifier:
         attempts_allowed = self.max_retries + 1
         tokens_in = tokens_out = 0
         waited = 0.0
-        failure: _Failure | None = None
+        failure: Failure | None = None
         for attempt in range(1, attempts_allowed + 1):
             t0 = time.monotonic()
             try:
@@ -137,7 +137,7 @@ class OpenAIClassifier:
             failure = None
             used: tuple[int, int] | None = None
             try:
-                with _CallDeadline(call_s):
+                with CallDeadline(call_s):
                     completion = self._client.chat.completions.create(
                         model=self.model,
                         messages=prompt.messages,  # type: ignore[arg-type]
@@ -154,15 +154,15 @@ class OpenAIClassifier:
                     doc_deadline_s=self.doc_deadline_s if call_s < self.timeout_s else None,
                 )
             except json.JSONDecodeError:  # a 200 whose body is not JSON (a proxy's HTML page)
-                failure = _Failure("malformed response from the API: not JSON", True)
+                failure = Failure("malformed response from the API: not JSON", True)
             else:
                 try:
-                    used = _usage(completion)
+                    used = token_usage(completion)
                     answer = self._answer(completion, taxonomy)
                 except MalformedAnswer as exc:
-                    failure = _Failure(str(exc), True)
+                    failure = Failure(str(exc), True)
                 except (AttributeError, TypeError, ValueError):
-                    failure = _Failure(
+                    failure = Failure(
                         "malformed response from the API: not a chat completion", True
                     )
                 if used is not None:
@@ -202,13 +202,13 @@ class OpenAIClassifier:
             self._sleep(delay)
         assert failure is not None
         raise LLMError(
-            f"LLM gave up after {_attempts(attempts_allowed)}: {failure.text}",
+            f"LLM gave up after {attempts_text(attempts_allowed)}: {failure.text}",
             attempts=attempts_allowed,
             status_code=failure.status_code,
             retryable=True,
         )
 
-    def _out_of_time(self, attempts: int, failure: _Failure | None, waiting_for: str) -> LLMError:
+    def _out_of_time(self, attempts: int, failure: Failure | None, waiting_for: str) -> LLMError:
         """The error for a document whose LLM deadline passed (or would, before a retry)."""
         deadline = (
             f"the document's LLM deadline of {self.doc_deadline_s:g} s "
@@ -218,7 +218,7 @@ class OpenAIClassifier:
             text = f"LLM request failed: {deadline} passed while waiting for {waiting_for}"
         else:
             text = (
-                f"LLM gave up after {_attempts(attempts)}: {failure.text}; "
+                f"LLM gave up after {attempts_text(attempts)}: {failure.text}; "
                 f"no time left for {waiting_for} within {deadline}"
             )
         return LLMError(

@@ -26,8 +26,8 @@ CLOSE_TAG = "</document>"
 # The "<" of anything that reads as a document tag. Possessive and anchored on "<": each "<"
 # looks only at the spaces right after it, so hostile text costs linear time.
 _TAG = re.compile(r"<(?=\s*+/?\s*+document\b)", re.IGNORECASE)
-_BEARER = re.compile(r"(?i)\bbearer\s+\S+")
-_SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
+BEARER = re.compile(r"(?i)\bbearer\s+\S+")
+SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
 
 
 def response_format(taxonomy: Taxonomy) -> dict[str, Any]:

@@ -210,7 +210,7 @@ class _BoundedTransport(httpx2.BaseTransport):
         self._inner.close()
 
 
-class _BoundedHttpClient(openai.DefaultHttpxClient):
+class BoundedHttpClient(openai.DefaultHttpxClient):
     """The ``openai`` SDK's default HTTP client with every transport bounded.
 
     Wrapping the transports the client builds (rather than passing one) keeps its proxy
@@ -228,8 +228,8 @@ class _BoundedHttpClient(openai.DefaultHttpxClient):
         return _BoundedTransport(super()._init_proxy_transport(*args, **kwargs), self._cap_bytes)
 
 
-class _CallDeadline:
-    """``with _CallDeadline(seconds):`` bounds every request made inside, in total."""
+class CallDeadline:
+    """``with CallDeadline(seconds):`` bounds every request made inside, in total."""
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
