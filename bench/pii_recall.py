@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from docclass import detectors  # noqa: E402
+from docclass.detectors import finders  # noqa: E402
 from docclass.redaction import find_pii  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "doctype-dev"
@@ -354,7 +355,7 @@ _PLAIN_NUMBER = re.compile(r"[0-9]{1,3}(?:[,. ][0-9]{3})*(?:[.,][0-9]+)?")
 def looks_ordinary(value: str) -> bool:
     """A hit that reads as an amount, a plain number or a date rather than personal data."""
     compact = value.strip()
-    return bool(_PLAIN_NUMBER.fullmatch(compact) or detectors._DATE.match(compact))
+    return bool(_PLAIN_NUMBER.fullmatch(compact) or finders._DATE.match(compact))
 
 
 def precision(rev: str) -> int:

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 import pytest
 
 from docclass import detectors, redaction
-from docclass.detectors import WINDOW, BoundedPattern, pattern_reach, run_detectors
+from docclass.detectors import (
+    WINDOW,
+    BoundedPattern,
+    bounded,
+    finders,
+    pattern_reach,
+    run,
+    run_detectors,
+    view,
+)
 from docclass.redaction import redact
 from docclass.taxonomy import load_taxonomy
 from tests.paths import EVAL
@@ -60,13 +69,13 @@ def _patterns() -> dict[str, BoundedPattern]:
     """Every pattern the detectors and redaction run, keyword patterns included."""
     found = {
         f"{module.__name__}.{name}": value
-        for module in (detectors, redaction)
+        for module in (finders, view, redaction)
         for name, value in vars(module).items()
         if isinstance(value, BoundedPattern)
     }
     for i, keywords in enumerate(KEYWORDS):
         frozen = tuple((c, tuple(w)) for c, w in keywords.items())
-        plain, folded, _owners = detectors._keyword_index(frozen)
+        plain, folded, _owners = run._keyword_index(frozen)
         assert plain is not None and folded is not None
         found[f"keywords{i}"], found[f"keywords{i}.folded"] = plain, folded
     return found
@@ -162,9 +171,9 @@ def test_pathological_text_is_not_matched_as_a_whole_before_windowing(
     recorders: dict[str, tuple[BoundedPattern, Recorder]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The recorder does see whole texts when windows are as large as the text."""
-    monkeypatch.setattr(detectors, "WINDOW", 10 * SIZE)
+    monkeypatch.setattr(bounded, "WINDOW", 10 * SIZE)
     _everything(PATHOLOGICAL["money groups"])
-    _pattern, money = recorders["docclass.detectors._MONEY"]
+    _pattern, money = recorders["docclass.detectors.finders._MONEY"]
     assert max(money.lengths) > SIZE
 
 
@@ -200,10 +209,10 @@ def _all_results(texts: list[str]) -> list[object]:
 
 def test_windowed_matching_equals_whole_text_matching(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [*_dev_texts(), _dense_pii()]
-    monkeypatch.setattr(detectors, "WINDOW", 10 * max(map(len, texts)))
+    monkeypatch.setattr(bounded, "WINDOW", 10 * max(map(len, texts)))
     whole = _all_results(texts)
     for window in (8 * 1024, 97):
-        monkeypatch.setattr(detectors, "WINDOW", window)
+        monkeypatch.setattr(bounded, "WINDOW", window)
         assert _all_results(texts) == whole, window
     dense = {r.name: r.count for r in run_detectors(texts[-1])}
     assert min(dense[name] for name in detectors.PII_DETECTORS) > 100  # many window edges
