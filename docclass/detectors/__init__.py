@@ -16,15 +16,7 @@ from __future__ import annotations
 
 from docclass.detectors.bounded import SHORT, WINDOW, BoundedPattern, Hit, pattern_reach
 from docclass.detectors.checks import iban_ok, luhn_ok, mask_email
-from docclass.detectors.finders import (
-    detect_dates,
-    detect_emails,
-    detect_ibans,
-    detect_money,
-    detect_payment_cards,
-    detect_phones,
-    detect_ssns,
-)
+from docclass.detectors.finders import detect_emails  # each finder is in DETECTORS too
 from docclass.detectors.results import MAX_EXAMPLES, MAX_SPANS, DetectorResult, Span
 from docclass.detectors.run import (
     DETECTORS,
@@ -49,13 +41,7 @@ __all__ = [
     "Hit",
     "Span",
     "counts",
-    "detect_dates",
     "detect_emails",
-    "detect_ibans",
-    "detect_money",
-    "detect_payment_cards",
-    "detect_phones",
-    "detect_ssns",
     "iban_ok",
     "keyword_pattern",
     "luhn_ok",
