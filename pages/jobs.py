@@ -17,6 +17,7 @@ from webui.nav import PAGE_STATUS
 from webui.service import get_service
 from webui.session import browser_timezone, flash, flash_pending, show_flash
 from webui.sidebar import default_engine_facts
+from webui.widgets import selectable_table
 
 PAGE_SIZE = 100
 TABLE_KEY = "jobs_table"
@@ -141,21 +142,17 @@ def jobs_panel() -> None:
         )
         return
     st.caption(f"{count} job(s)" + (f" · page {page_no} of {page_count}" if page_count > 1 else ""))
-    event = st.dataframe(
+    row = selectable_table(
         frame,
-        key=TABLE_KEY,
-        on_select="rerun",
-        selection_mode="single-row",
-        hide_index=True,
+        TABLE_KEY,
         width="stretch",
         column_order=[c for c in jobs.JOBS_COLUMNS if c not in ("job_id", "updated")],
         column_config=jobs.jobs_table_config(browser_timezone().key),
     )
-    rows = event.selection.rows if event is not None else []
-    if not rows or rows[0] >= len(frame):
+    if row is None:
         st.caption("Select a row to open or delete that job.")
         return
-    selected = frame.iloc[rows[0]]
+    selected = frame.iloc[row]
     job_id = str(selected["job_id"])
     name = str(selected["name"]) or job_id[:8]
     status = str(selected["status"][0])

@@ -29,6 +29,7 @@ from docclass.schemas import (
 )
 from webui.format import as_utc, job_label, taxonomy_label
 from webui.nav import status_link
+from webui.widgets import selectable_table
 
 ACTIVE = tuple(str(s) for s in ACTIVE_JOB)
 CANCELLABLE = tuple(str(s) for s in CLAIMABLE_JOB)
@@ -222,19 +223,14 @@ def table_key(prefix: str, query: object | None = None, page: int = 1) -> str:
 
 def document_table(table: pd.DataFrame, key: str, *, max_height: int) -> int | None:
     """A job's or a search's documents, one row selectable; the selected row, if any."""
-    event = st.dataframe(
+    return selectable_table(
         table,
-        key=key,
-        on_select="rerun",
-        selection_mode="single-row",
-        hide_index=True,
+        key,
         width="stretch",
         height=min(38 + 35 * max(len(table), 1), max_height),
         column_order=shown_columns(table),
         column_config=status_table_config(),
     )
-    rows = event.selection.rows if event is not None else []
-    return int(rows[0]) if rows and rows[0] < len(table) else None
 
 
 def selected_row(key: str) -> int | None:

@@ -15,6 +15,7 @@ from webui.format import md_escape
 from webui.jobs import JobView
 from webui.result import render_result
 from webui.session import flash
+from webui.widgets import selectable_table
 
 SUGGESTIONS = 8
 
@@ -84,21 +85,17 @@ def teach_panel(service: Service, job_id: str, view: JobView) -> None:
                 "confidence": rows["confidence"],
             }
         )
-        event = st.dataframe(
+        picked = selectable_table(
             frame,
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            key=f"{_key(job_id)}_table",
+            f"{_key(job_id)}_table",
             column_config={
                 "confidence": st.column_config.ProgressColumn(
                     "confidence", format="%.0f%%", min_value=0, max_value=100
                 )
             },
         )
-        picked = event.selection.rows if event is not None else []
-        if picked:
-            doc = service.get_document(str(rows.iloc[picked[0]]["doc_id"]))
+        if picked is not None:
+            doc = service.get_document(str(rows.iloc[picked]["doc_id"]))
             if doc is not None:
                 with st.container(border=True):
                     render_result(doc, key="teach_doc", expand_text=False, service=service)

@@ -68,3 +68,18 @@ def horizontal_bars(frame: pd.DataFrame, value: str) -> None:
         x_label="",
         y_label=value,
     )
+
+
+def selectable_table(frame: pd.DataFrame, key: str, **options: object) -> int | None:
+    """A table with one selectable row (``options`` go to ``st.dataframe``); the row picked,
+    if it is still one of this frame's rows (a shorter rerun leaves stale selections)."""
+    event = st.dataframe(
+        frame,
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        **options,  # type: ignore[arg-type]
+    )
+    rows = event.selection.rows if event is not None else []
+    return int(rows[0]) if rows and rows[0] < len(frame) else None

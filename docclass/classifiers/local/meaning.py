@@ -29,8 +29,6 @@ from docclass.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-# Cosines to categories differ by hundredths; the softmax temperature fixed with the backend.
-TEMPERATURE = 0.05
 # "None of these": a document whose best cosine to every category stays below this fits none
 # of them. Measured across the two topic taxonomies (``bench/classify_eval.py`` prints the
 # share of the other sets' documents this flags): 1–5% of a taxonomy's own documents fall
