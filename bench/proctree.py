@@ -1,4 +1,9 @@
-"""Run a command and sample the resident memory of its whole process tree (Linux /proc)."""
+"""Run a command and sample the resident memory of its whole process tree (Linux /proc).
+
+Two sums: RSS counts a page shared by several processes (a forkserver's imports, inherited
+by every reader it forks) once per process; PSS divides it among them, so the tree's PSS is
+the memory the tree really holds.
+"""
 
 from __future__ import annotations
 
@@ -24,29 +29,32 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _rss_kib(pid: int) -> int:
+def _kib(path: str, field: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def tree_rss_mib(root: int) -> float:
-    tree, todo, total = _children(), [root], 0
+def tree_mib(root: int) -> tuple[float, float]:
+    """(RSS, PSS) of ``root`` and all its descendants, in MiB."""
+    tree, todo, rss, pss = _children(), [root], 0, 0
     while todo:
         pid = todo.pop()
-        total += _rss_kib(pid)
+        rss += _kib(f"/proc/{pid}/status", "VmRSS:")
+        pss += _kib(f"/proc/{pid}/smaps_rollup", "Pss:")
         todo.extend(tree.get(pid, []))
-    return total / 1024
+    return rss / 1024, pss / 1024
 
 
 @dataclass
 class Run:
     seconds: float
     peak_rss_mib: float
+    peak_pss_mib: float
     returncode: int
     stdout: str
     stderr: str
@@ -63,13 +71,14 @@ def run(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | Non
         stderr=subprocess.PIPE,
         text=True,
     )
-    peak = 0.0
+    peak_rss = peak_pss = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_rss, peak_pss
         while not done.is_set():
-            peak = max(peak, tree_rss_mib(proc.pid))
+            rss, pss = tree_mib(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -78,4 +87,4 @@ def run(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | Non
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
-    return Run(seconds, peak, proc.returncode, out, err)
+    return Run(seconds, peak_rss, peak_pss, proc.returncode, out, err)

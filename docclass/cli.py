@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docclass import export
-from docclass.schemas import ACTIVE_JOB, JobStatus
 from docclass.settings import load_settings
+from docclass.statuses import ACTIVE_JOB, JobStatus
 from docclass.taxonomy import TaxonomyError, load_taxonomy
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ def _write(data: bytes, out: str | None) -> None:
     sys.stdout.flush()
 
 
-# How often the command line reads the job's counts (each read counts every document).
+# How often the command line reads the job's counts (each read counts every document);
+# the job's end in this process is seen at once.
 PROGRESS_POLL_S = 0.5
 
 
@@ -63,10 +64,19 @@ def _progress(service: Service, job_id: str, total: int, quiet: bool) -> str:
             bar.update(job.done - bar.n)
             if job.status not in ACTIVE_JOB:
                 return job.status
-            time.sleep(PROGRESS_POLL_S)
+            service.wait_for_change(PROGRESS_POLL_S)
+
+
+def _start_readers_early() -> None:
+    """The reader processes' forkserver imports for a second or more: start it before this
+    process's own imports, so that the two run side by side."""
+    from docclass.jobs.processes import start_forkserver
+
+    start_forkserver()
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    _start_readers_early()
     from docclass.jobs.uploads import StorageFull, expand_paths
 
     try:
@@ -143,6 +153,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    _start_readers_early()
     service = _service(args)
     settings = service.settings
     print(

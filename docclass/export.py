@@ -8,12 +8,13 @@ import io
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docclass.detectors import DETECTORS
-from docclass.schemas import DocumentOut, DocumentQuery
-from docclass.store import documents, jobs, search
-from docclass.store.db import Database
+
+if TYPE_CHECKING:  # the store is imported on use: the command line's parser reads FORMATS
+    from docclass.schemas import DocumentOut, DocumentQuery
+    from docclass.store.db import Database
 
 FORMATS = ("csv", "json")
 TOP_N = 3
@@ -47,6 +48,10 @@ COLUMNS = [
     "finished_at",
     "duration_ms",
 ]
+# What no export column reads: the text and the detectors' hits, most of a job's bytes.
+NOT_EXPORTED = frozenset(
+    {"text_preview", "classifier_input", "detectors", "evidence", "page_starts", "timings"}
+)
 # Cells that spreadsheet programs would run as formulas.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -139,22 +144,26 @@ def _json_rows(docs: list[DocumentOut]) -> list[dict[str, Any]]:
 
 
 def export_job(*, db: Database, job_id: str, fmt: str = "csv") -> bytes:
+    from docclass.store import documents, jobs
+
     _check(fmt)
     job = jobs.get_job(db=db, job_id=job_id, include_documents=False)
     if job is None:
         raise KeyError(f"no job {job_id}")
-    docs = list(documents.job_documents(db=db, job_id=job_id))
-    if fmt == "csv":
+    docs = documents.job_documents(db=db, job_id=job_id, skip=NOT_EXPORTED)
+    if fmt == "csv":  # streamed: a page of documents at a time, however big the job
         return rows_to_csv(document_row(d) for d in docs)
     payload = {
         "job": job.model_dump(mode="json", exclude={"documents"}),
-        "documents": _json_rows(docs),
+        "documents": _json_rows(list(docs)),
     }
     return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def export_documents(*, db: Database, query: DocumentQuery, fmt: str = "csv") -> bytes:
     """Exactly the documents ``query`` finds, in the order the filtered view lists them."""
+    from docclass.store import search
+
     _check(fmt)
     docs = list(search.found_documents(db=db, query=query))
     if fmt == "csv":

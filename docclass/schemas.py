@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, computed_field
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
+
+from docclass.statuses import (  # noqa: F401  (re-exported beside the shapes)
+    ACTIVE_JOB,
+    CLAIMABLE_JOB,
+    DONE_DOC,
+    UNFINISHED_DOC,
+    DocStatus,
+    JobStatus,
+)
 
 # Characters of text kept for display beside a result (the document view's preview).
 PREVIEW_CHARS = 3000
@@ -24,31 +32,6 @@ PREVIEW_CHARS = 3000
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class JobStatus(StrEnum):
-    pending = "pending"
-    processing = "processing"
-    # Every document is saved; the one thread that won the transition runs the batch pass.
-    finishing = "finishing"
-    completed = "completed"
-    failed = "failed"
-    cancelled = "cancelled"
-
-
-class DocStatus(StrEnum):
-    pending = "pending"
-    processing = "processing"
-    completed = "completed"
-    failed = "failed"
-    cancelled = "cancelled"
-
-
-# The one definition of which states are still moving (views poll, workers claim, …).
-ACTIVE_JOB = (JobStatus.pending, JobStatus.processing, JobStatus.finishing)
-CLAIMABLE_JOB = (JobStatus.pending, JobStatus.processing)
-UNFINISHED_DOC = (DocStatus.pending, DocStatus.processing)
-DONE_DOC = (DocStatus.completed, DocStatus.failed)
 
 
 def _json(**kwargs: Any) -> Any:

@@ -17,12 +17,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from docclass.classifiers.base import Classification
 from docclass.classifiers.factory import uses_local
 from docclass.jobs.pipeline import detector_results
 from docclass.jobs.processes import ReaderPool
-from docclass.jobs.spec import JobSpec, spec_of, taxonomy_of
-from docclass.review import review
+from docclass.jobs.spec import JobSpec, spec_of
+from docclass.review import Review, review
 from docclass.schemas import Verdict
 from docclass.settings import Settings
 from docclass.store import documents, queue
@@ -50,11 +49,16 @@ class RefineTask:
     detectors: list[list[dict]]
 
 
-def refine_in_process(task: RefineTask) -> list[Classification]:
-    """The batch pass itself; runs in a reader process."""
-    classifier = task.spec.local_classifier()
+def refine_in_process(task: RefineTask) -> list[Review]:
+    """The batch pass and each new answer's review; runs in a reader process."""
+    spec = task.spec
     found = [detector_results(d) for d in task.detectors]
-    return classifier.classify_batch(task.texts, found)
+    answers = spec.local_classifier().classify_batch(task.texts, found)
+    taxonomy = spec.taxonomy
+    return [
+        review(answer, detectors, taxonomy, review_threshold=spec.review_threshold)
+        for answer, detectors in zip(answers, found, strict=True)
+    ]
 
 
 class Finisher:
@@ -99,31 +103,28 @@ class Finisher:
             detectors=[d.detectors for d in unique],
         )
         timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(unique) / 1000)
-        answers = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
-        by_content = {d.sha256 or d.doc_id: a for d, a in zip(unique, answers, strict=True)}
-        results = [by_content[d.sha256 or d.doc_id] for d in docs]
-        taxonomy = taxonomy_of(job)
+        reviews = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
+        by_content = {d.sha256 or d.doc_id: r for d, r in zip(unique, reviews, strict=True)}
         refined: list[tuple[str, Verdict]] = []
         changed = 0
-        for doc, result in zip(docs, results, strict=True):
+        for doc in docs:
+            checked = by_content[doc.sha256 or doc.doc_id]
+            answer = checked.classification
             single = doc.classifier_meta.get("single") or {
                 "category": doc.final_category,
                 "confidence": doc.confidence,
             }
-            moved = result.final_category != doc.final_category
-            changed += moved
-            meta = {**doc.classifier_meta, **result.meta, "single": single}
-            checked = review(
-                replace(result, meta=meta),
-                detector_results(doc.detectors),
-                taxonomy,
-                review_threshold=self.settings.review_threshold,
-            )
-            verdict = checked.verdict()
+            changed += answer.final_category != doc.final_category
+            verdict = replace(
+                checked,
+                classification=replace(
+                    answer, meta={**doc.classifier_meta, **answer.meta, "single": single}
+                ),
+            ).verdict()
             # Against the first answer shown: a second pass that moves an answer back is no
             # refinement, and one that moves it on still compares with the first.
             earliest = doc.earlier_category if doc.refined else doc.final_category
-            verdict.refined = result.final_category != earliest
+            verdict.refined = answer.final_category != earliest
             verdict.earlier_category = earliest if verdict.refined else None
             refined.append((doc.doc_id, verdict))
         documents.save_refined(db=self.db, refined=refined, job_id=job_id)

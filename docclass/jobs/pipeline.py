@@ -3,8 +3,9 @@ classify (90%), review.
 
 The CPU-bound stages run in a reader process (:func:`read_and_score`), under the per-document
 timeout and memory cap, so a hostile file can slow or kill only its own process and never
-holds the app's GIL. What needs the network (the LLM) and the review that depends on the final
-answer run where the result is saved (:func:`conclude`). :func:`analyse` is both in one call.
+holds the app's GIL. The review that depends on the final answer (:func:`conclude`) runs there
+too (:func:`read_in_process`), unless the LLM decides: then it runs where the API is called.
+:func:`analyse` is all of it in one call.
 """
 
 from __future__ import annotations
@@ -206,6 +207,19 @@ def conclude(
         **checked.verdict().model_dump(),
         timings=timings,
     )
+
+
+def read_in_process(task: ReadTask) -> Scored | DocumentResult:
+    """A reader process's share of a document: all of it, unless the LLM decides.
+
+    Without the LLM the result is concluded here, beside the read, so the worker's process
+    (one for many readers) only saves it, and the full text never crosses back; with the
+    LLM the scored read goes back to the worker, whose threads wait on the API.
+    """
+    scored = read_and_score(task)
+    if task.spec.llm:
+        return scored
+    return conclude(scored, task.spec)
 
 
 def analyse(

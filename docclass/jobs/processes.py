@@ -28,9 +28,13 @@ PRELOAD = [
     "docclass.extraction.extract",
     "docclass.classifiers.local",
     "tesserocr",
-    # Not scikit-learn: preloaded, it saved a job's finishing step 1.5 s of importing but
-    # raised the process tree's peak RSS by 170-300 MiB (bench/throughput.py, 10,000 texts:
-    # 788 -> 1,092 MiB), since every reader, and every replacement, then holds it.
+    # The batch pass's models: imported on first use they cost a job's finishing step 1.5 s
+    # (scikit-learn imports scipy.stats and pandas). Here they are imported once, beside the
+    # command's own imports, and shared by every reader (bench/throughput.py prints the
+    # tree's memory both ways: RSS counts these shared pages once per process, PSS once).
+    "sklearn.svm",
+    "sklearn.linear_model",
+    "sklearn.feature_extraction.text",
 ]
 # A reader process is replaced after this many documents (fragmented heaps do not shrink).
 MAX_TASKS = 500
@@ -65,6 +69,14 @@ def _context() -> Any:
         return multiprocessing.get_context("spawn")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+def start_forkserver() -> None:
+    """Start the forkserver and its imports now, in the background (no-op without one)."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 class ReaderPool:

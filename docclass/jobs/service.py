@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from docclass import export as exports
 from docclass.classifiers.factory import check_kind
@@ -275,7 +276,12 @@ class Service:
                 return status
             if deadline is not None and time.monotonic() > deadline:
                 return status
-            time.sleep(poll)
+            self.wait_for_change(poll)
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Sleep up to ``timeout`` seconds, less when this process finishes a job meanwhile
+        (jobs ended elsewhere are seen at the caller's next read)."""
+        self.worker.wait_for_finishing(timeout)
 
     def wait_idle(self, timeout: float | None = None, poll: float = 0.2) -> bool:
         """Block until no job in the database has work left (``worker --exit-when-idle``)."""
@@ -345,7 +351,8 @@ class Service:
 
     def _read_now(self, task: ReadTask) -> Scored:
         future = self.worker.pool.submit(read_and_score, task, self.settings.limits.doc_timeout_s)
-        return read_result(future, self.settings.limits, lambda: self.worker.closed)
+        # read_and_score returns the scored read, never a concluded result.
+        return cast(Scored, read_result(future, self.settings.limits, lambda: self.worker.closed))
 
 
 def default_job_name(when: datetime, first_file: str, files: int) -> str:

@@ -42,7 +42,7 @@ from docclass.jobs.pipeline import (
     Released,
     Scored,
     conclude,
-    read_and_score,
+    read_in_process,
 )
 from docclass.jobs.processes import ReaderPool
 from docclass.jobs.spec import JobSpec, spec_of
@@ -67,7 +67,9 @@ CLAIM_AT_LEAST = 4
 SPEC_FRESH_S = 1.0  # how long a job's facts (and its corrections version) are trusted
 
 
-def read_result(future: Future, limits: Limits, stopped: Callable[[], bool] = bool) -> Scored:
+def read_result(
+    future: Future, limits: Limits, stopped: Callable[[], bool] = bool
+) -> Scored | DocumentResult:
     """What a reader process returned, with its failures named for an analyst.
 
     Waits in short steps: a stopped pool never resolves its futures, so a waiter must notice
@@ -132,6 +134,7 @@ class Worker:
         self._claim_lock = threading.Lock()
         self._inflight = 0  # claimed and not yet saved
         self._waiting = 0  # of those, copies waiting for another copy's read (no slot used)
+        self._in_hand = 0  # of those, results the writer has taken and is saving
         self._kicked = True
         self._closed = False
         self._draining = False  # stop(wait=True): in-flight documents are finished first
@@ -143,6 +146,7 @@ class Worker:
         self._llm_pool: ThreadPoolExecutor | None = None
         self._llm = None
         self._finishing = ThreadPoolExecutor(1, thread_name_prefix=f"docclass-finish-{self.token}")
+        self._ended = threading.Condition()  # notified when a finishing step here ends
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -287,7 +291,7 @@ class Worker:
                 progress=ProgressTarget(claimed.doc_id, self.id),
                 sha256=claimed.sha256,
             )
-            future = self.pool.submit(read_and_score, task, self.settings.limits.doc_timeout_s)
+            future = self.pool.submit(read_in_process, task, self.settings.limits.doc_timeout_s)
         except Exception as exc:
             failed = DocumentResult(error=describe_error(exc))
             self._reads.put(q.Outcome(claimed.doc_id, claimed.job_id, failed))
@@ -315,9 +319,22 @@ class Worker:
         """Run a finishing step this worker won; when stopping, leave it to the next worker
         (this worker's row is removed at stop, so its claim on the step lapses at once)."""
         try:
-            self._finishing.submit(self.finisher.finish, job_id)
+            self._finishing.submit(self._finish, job_id)
         except RuntimeError:  # the finishing pool was shut down by stop()
             log.info("job %s is left for another worker to finish", job_id)
+
+    def _finish(self, job_id: str) -> None:
+        try:
+            self.finisher.finish(job_id)
+        finally:
+            with self._ended:
+                self._ended.notify_all()
+
+    def wait_for_finishing(self, timeout: float) -> None:
+        """Return when a finishing step of this worker ends, or after ``timeout`` seconds:
+        a waiter in this process learns that a job completed without polling for it."""
+        with self._ended:
+            self._ended.wait(timeout)
 
     # --- concluding and saving -----------------------------------------------------------
 
@@ -334,6 +351,8 @@ class Worker:
             if not isinstance(exc, (DocumentError, *EXPECTED)):
                 log.warning("document %s failed: %s", read.claimed.doc_id, describe_error(exc))
             return DocumentResult(error=describe_error(exc))
+        if isinstance(scored, DocumentResult):  # concluded in the reader (no LLM)
+            return scored
         spec = read.spec
         if spec.llm:
             self._llm_threads().submit(self._conclude_remote, read.claimed, spec, scored)
@@ -381,6 +400,7 @@ class Worker:
                     return
                 continue
             batch = [item]
+            self._in_hand = 1
             linger = time.monotonic() + WRITE_LINGER_S
             while len(batch) < OUTCOMES_PER_WRITE:
                 try:
@@ -393,11 +413,13 @@ class Worker:
                         batch.append(self._reads.get(timeout=left))
                     except queue.Empty:
                         break
+                self._in_hand = len(batch)
             outcomes: list[q.Outcome] = []
             dropped = 0
             if self._closed and not self._draining:  # stop() hands these documents back
                 with self._cond:
                     self._inflight -= len(batch)
+                    self._in_hand = 0
                 continue
             for entry in batch:
                 if isinstance(entry, q.Outcome):
@@ -419,17 +441,19 @@ class Worker:
             self._save(outcomes)
             with self._cond:
                 self._inflight -= len(outcomes) + dropped
+                self._in_hand = 0
                 self._cond.notify_all()
 
     def _busy(self) -> int:
         """Documents using a slot: claimed, minus copies waiting for another copy's read and
-        minus results read and waiting to be saved (each at most as many again as the slots,
-        so neither copies nor a slow save can claim the whole queue)."""
-        return (
-            self._inflight
-            - min(self._waiting, self.capacity)
-            - min(self._reads.qsize(), self.capacity)
-        )
+        minus results waiting to be saved, queued or in the writer's hands.
+
+        Each is capped (copies at as many again as the slots, results at one save's worth),
+        so neither copies nor a slow save can claim the whole queue; but copies of content
+        already read, which need no reader, go out a whole save at a time.
+        """
+        unsaved = self._reads.qsize() + self._in_hand
+        return self._inflight - min(self._waiting, self.capacity) - min(unsaved, OUTCOMES_PER_WRITE)
 
     def _copies_of(self, doc_id: str, result: DocumentResult | None) -> list[q.Outcome]:
         """Outcomes of the copies that waited for ``doc_id``; without a result they are read

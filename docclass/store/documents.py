@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,37 @@ def get_document(*, db: Database, doc_id: str) -> DocumentOut | None:
         return None if doc is None else _out(doc)
 
 
-def job_documents(*, db: Database, job_id: str, batch: int = 500) -> Iterator[DocumentOut]:
-    """Every document of a job in upload order, read in pages (the export streams them)."""
+def job_documents(
+    *, db: Database, job_id: str, batch: int = 500, skip: Collection[str] = ()
+) -> Iterator[DocumentOut]:
+    """Every document of a job in upload order, read in pages (the export streams them).
+
+    ``skip``: fields not read, left at their defaults (the export reads neither the text nor
+    the detectors' hits, a job's bulk; the other fields come from the typed columns as
+    they are, without a second validation).
+    """
+    if not skip:
+        yield from _whole_documents(db=db, job_id=job_id, batch=batch)
+        return
+    table = Document.__table__  # type: ignore[attr-defined]
+    names = [f for f in DocumentOut.model_fields if f not in skip]
+    position = -1
+    while True:
+        with db.read() as s:
+            rows = s.exec(
+                select(*(table.c[f] for f in names), table.c.position)  # type: ignore[call-overload]
+                .where(table.c.job_id == job_id, table.c.position > position)
+                .order_by(table.c.position)
+                .limit(batch)
+            ).all()
+        for row in rows:
+            yield DocumentOut.model_construct(**dict(zip(names, row, strict=False)))
+        if len(rows) < batch:
+            return
+        position = rows[-1][-1]
+
+
+def _whole_documents(*, db: Database, job_id: str, batch: int) -> Iterator[DocumentOut]:
     position = -1
     while True:
         with db.read() as s:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
@@ -332,11 +333,33 @@ def test_csv_export_is_excel_safe_and_opens_with_pandas(service: Service) -> Non
     assert (frame["status"] == "completed").all()
     assert (frame["top1_category"] == frame["final_category"]).all()
     js = service.export(job_id, "json")
-    import json
-
     payload = json.loads(js)
     assert payload["job"]["job_id"] == job_id
     assert payload["documents"][0]["filename"] == "=cmd()|calc.txt"  # JSON keeps the raw name
+
+
+def test_the_export_reads_only_what_it_writes_and_writes_what_a_whole_read_gives(
+    service: Service,
+) -> None:
+    """The export skips the text and the detectors' hits (export.NOT_EXPORTED); any column
+    it writes must still come out as reading whole documents gives it."""
+    from docclass import export
+
+    uploads = [Upload(p.name, p) for p in eval_texts("receipt", 3)]
+    uploads.append(Upload("broken.pdf", b"%PDF-1.7 not really"))
+    job_id = service.submit(uploads)
+    assert service.wait_job(job_id, timeout=60) == "completed"
+    first = docs_of(service, job_id)[0]
+    service.correct(first.id, "receipt", corrected_by="ana")
+    whole = list(documents.job_documents(db=service.db, job_id=job_id))
+    assert any(d.status == "failed" for d in whole) and any(d.detectors for d in whole)
+    assert service.export(job_id, "csv") == export.rows_to_csv(
+        export.document_row(d) for d in whole
+    )
+    payload = json.loads(service.export(job_id, "json"))
+    assert payload["documents"] == json.loads(json.dumps(export._json_rows(whole)))
+    trimmed = list(documents.job_documents(db=service.db, job_id=job_id, skip=export.NOT_EXPORTED))
+    assert all(d.detectors is None and d.text_preview is None for d in trimmed)
 
 
 def test_a_service_replaced_in_the_same_process_leaves_nothing_stuck(services) -> None:
