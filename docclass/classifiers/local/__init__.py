@@ -36,6 +36,7 @@ from docclass.classifiers.local.classifier import (
 from docclass.classifiers.local.concepts import (
     CONCEPTS,
     LAYOUTS,
+    TITLE_BONUS,
     Concept,
     Cue,
     concept_links,
@@ -72,6 +73,7 @@ __all__ = [
     "SVM_C",
     "SVM_TEMPERATURE",
     "TEMPERATURE",
+    "TITLE_BONUS",
     "W_CUES",
     "W_KEYWORDS",
     "W_SIM",

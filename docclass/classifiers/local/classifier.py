@@ -21,7 +21,7 @@ from docclass.classifiers.base import Classification
 from docclass.classifiers.embedding.cotrain import co_train
 from docclass.classifiers.local import calibration
 from docclass.classifiers.local.explain import rationale, top_terms
-from docclass.classifiers.local.layout import structure
+from docclass.classifiers.local.layout import lead, structure
 from docclass.classifiers.local.meaning import Meaning, reads_topics, shared_embedder
 from docclass.classifiers.local.supervised import (
     SVM_TEMPERATURE,
@@ -312,9 +312,9 @@ class LocalClassifier:
         probs = calibration.calibrated(probs, self.reader, stage)
         terms = top_terms(self._names, self._zero, head, best, doc, sup, sup_doc)
         nearest = sup.nearest(sup_doc) if sup is not None and sup_doc is not None else None
-        cue = max(
-            ((w * c.cue(s), c.evidence) for c, w in self._zero.links[best]), default=(0.0, "")
-        )
+        first = lead(head)
+        explained = ((c.explain(s, first), w) for c, w in self._zero.links[best])
+        cue = max(((w * value, words) for (value, words), w in explained), default=(0.0, ""))
         meaning = None
         if read.sims is not None:
             meaning = self._closest(read.sims[row])

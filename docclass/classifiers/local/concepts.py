@@ -5,7 +5,9 @@ plus a small built-in lexicon of common document types (``CONCEPTS``). A concept
 a category only when the category's own name or description uses one of the concept's
 trigger words, so a user taxonomy with a "purchase receipts" category gets the receipt
 vocabulary and layout cue (price-like amounts, a total line) while a "weather forecast"
-category gets neither and is matched on its own words alone.
+category gets neither and is matched on its own words alone. A concept also knows what its
+documents call themselves in a title, in the major European languages ("Rechnung", "Final
+Report"): a document whose first lines name its type gets ``TITLE_BONUS`` on that cue.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from docclass.taxonomy import Category
 
@@ -33,6 +36,34 @@ class Concept:
     vocabulary: str
     cue: Cue
     evidence: str
+    # What documents of this type call themselves in their title, in English and the major
+    # European languages: a regex alternation (German compounds: "\w*bericht"); see lead().
+    titles: str = ""
+
+    def strength(self, s: dict[str, float], lead: str) -> float:
+        """The layout cue, plus ``TITLE_BONUS`` when the document's title names this type."""
+        return self.cue(s) + (TITLE_BONUS if self.titled(lead) else 0.0)
+
+    def titled(self, lead: str) -> bool:
+        """Whether the lead (first short lines, lower-cased) names this type."""
+        return bool(self.titles) and _title_pattern(self.titles).search(lead) is not None
+
+    def explain(self, s: dict[str, float], lead: str) -> tuple[float, str]:
+        """The strength and how the rationale words it (the title, when that decided)."""
+        cue = self.cue(s)
+        if self.titled(lead) and cue < TITLE_BONUS:
+            return cue + TITLE_BONUS, f"a title naming it a {self.name}"
+        return self.strength(s, lead), self.evidence
+
+
+# Added to a concept's cue when the document's first lines name its type ("Final Report",
+# "Rechnung", "User Manual"): a document that says what it is is one.
+TITLE_BONUS = 0.5
+
+
+@lru_cache(maxsize=64)
+def _title_pattern(titles: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{titles})(?!\w)")
 
 
 def _transaction(s: dict[str, float]) -> float:
@@ -55,6 +86,10 @@ CONCEPTS: tuple[Concept, ...] = (
         " espèces rendu recibo ticket efectivo cambio scontrino contanti resto bon kassabon",
         _transaction,
         "price-like amounts and a total line",
+        titles=(
+            r"receipt|kassenbon|kassenbeleg|quittung|reçu|ticket de caisse|recibo|"
+            r"ticket de compra|scontrino|ricevuta|kassabon"
+        ),
     ),
     Concept(
         "invoice",
@@ -68,6 +103,7 @@ CONCEPTS: tuple[Concept, ...] = (
         " importe base imponible fattura importo imponibile factuur btw bedrag",
         lambda s: 0.8 * _transaction(s) + 0.2 * s["label_value"],
         "price-like amounts and labelled fields",
+        titles=r"invoice|rechnung|facture|factura|fattura|factuur|credit note",
     ),
     Concept(
         "email",
@@ -90,17 +126,21 @@ CONCEPTS: tuple[Concept, ...] = (
         "writing to inform reference address"
         " sehr geehrte sehr geehrter mit freundlichen grüßen madame monsieur veuillez agréer"
         " cordialement estimado estimada atentamente gentile distinti saluti geachte met"
-        " vriendelijke groet",
-        lambda s: 0.6 * s["dear"] + 0.4 * s["closing"],
+        " vriendelijke groet i am writing look forward hearing from you your consideration"
+        " thank you for your time yours"
+        " ich freue mich je vous prie dans l'attente quedo a la espera in attesa in afwachting",
+        lambda s: min(1.0, 0.5 * s["dear"] + 0.5 * s["dear_top"] + 0.4 * s["closing"]),
         "a 'Dear …' salutation and a closing",
     ),
     Concept(
         "memo",
         ("memo", "memorandum", "memos", "memoranda"),
         "memorandum memo to from date subject re all staff employees department policy "
-        "effective please note",
-        lambda s: s["memo"] * (0.5 + 0.5 * s["headers"]),
-        "a memo heading",
+        "effective please note"
+        " aktennotiz hausmitteilung betreff note de service objet memorándum asunto nota"
+        " interna promemoria oggetto onderwerp",
+        lambda s: max(s["memo"] * (0.5 + 0.5 * s["headers"]), s["memo_block"]),
+        "a memo heading or a To/From/Date block",
     ),
     Concept(
         "contract",
@@ -114,6 +154,10 @@ CONCEPTS: tuple[Concept, ...] = (
         " contrato acuerdo cláusula contratto accordo overeenkomst",
         lambda s: 0.6 * s["defined"] + 0.4 * s["sections"],
         "defined terms and numbered clauses",
+        titles=(
+            r"agreement|contract|\w*vertrag|\w*vereinbarung|contrat|contrato|contratto|"
+            r"accordo|\w*overeenkomst"
+        ),
     ),
     Concept(
         "legal filing",
@@ -136,6 +180,7 @@ CONCEPTS: tuple[Concept, ...] = (
             0.5 * s["cv_headings"] + 0.3 * s["date_ranges"] + 0.2 * s["bullets"] * s["short_lines"]
         ),
         "résumé headings (education, skills, experience)",
+        titles=r"resume|résumé|curriculum vitae|cv|lebenslauf|currículum",
     ),
     Concept(
         "scientific",
@@ -150,6 +195,8 @@ CONCEPTS: tuple[Concept, ...] = (
             * (1.0 - s["amounts"])
             * (1.0 - 0.5 * s["quotes"])
             * (1.0 - s["headers"])
+            * (1.0 - s["dear_top"])
+            * (1.0 - s["sparse_pages"])
         ),
         "long 'we'-voice sentences",
     ),
@@ -167,32 +214,63 @@ CONCEPTS: tuple[Concept, ...] = (
         ("report", "reports", "findings", "assessment"),
         "report executive summary introduction background scope methodology findings "
         "analysis results discussion conclusions recommendations appendix table figure "
-        "section quarter annual performance overview objectives",
-        lambda s: 0.5 * s["sections"] * (1.0 - s["quotes"]),
-        "numbered sections",
+        "section quarter annual performance overview objectives assessment audit evaluation "
+        "key findings prepared for prepared by table of contents purpose conclusion"
+        " bericht zusammenfassung ergebnisse empfehlungen einleitung rapport synthèse"
+        " recommandations résultats informe resumen ejecutivo conclusiones recomendaciones"
+        " relazione rapporto sintesi conclusioni raccomandazioni verslag samenvatting"
+        " conclusies aanbevelingen",
+        lambda s: (
+            min(1.0, 0.4 * s["sections"] + 0.4 * s["toc"] + 0.4 * s["prepared"])
+            * (1.0 - 0.5 * s["quotes"])
+        ),
+        "numbered sections, a table of contents or a 'prepared for' line",
+        titles=(
+            r"report|\w*bericht|rapport|informe|relazione|rapporto|\w*verslag|assessment|"
+            r"audit"
+        ),
     ),
     Concept(
         "form",
         ("form", "forms", "questionnaire", "registration"),
         "form please print please complete fill in name address date of birth signature "
-        "date applicant tick check box yes no office use only required",
+        "date applicant tick check box yes no office use only required"
+        " formular antrag unterschrift geburtsdatum anschrift formulaire date de naissance"
+        " adresse formulario firma fecha de nacimiento modulo data di nascita indirizzo"
+        " formulier handtekening geboortedatum",
         lambda s: 0.4 * s["blanks"] + 0.3 * s["label_empty"] + 0.3 * s["label_value"],
         "blank fields to fill in",
+        titles=(
+            r"form|\w*formular|formulaire|formulario|modulo|\w*formulier|questionnaire|"
+            r"\w*fragebogen|cuestionario|questionario|vragenlijst"
+        ),
     ),
     Concept(
         "manual",
         ("manual", "guide", "handbook", "instructions", "tutorial"),
         "manual guide instructions step steps install installation setup configure "
         "configuration settings click press select open turn button menu screen warning "
-        "caution note troubleshooting device power connect make sure ensure chapter",
-        lambda s: 0.6 * s["imperative"] + 0.4 * s["bullets"],
+        "caution note troubleshooting device power connect make sure ensure chapter "
+        "user manual user guide getting started requirements usage options"
+        " anleitung handbuch bedienungsanleitung schritt einstellungen hinweis warnung manuel"
+        " mode d'emploi étape réglages avertissement paso configuración advertencia manuale"
+        " istruzioni passo impostazioni avvertenza handleiding stap instellingen"
+        " waarschuwing",
+        lambda s: 0.5 * s["imperative"] + 0.3 * s["bullets"] + 0.2 * s["toc"],
         "step-by-step instructions",
+        titles=(
+            r"manual|user guide|guide|handbook|\w*handbuch|\w*anleitung|manuel|"
+            r"mode d'emploi|guía|manuale|istruzioni|handleiding|gebruiksaanwijzing"
+        ),
     ),
     Concept(
         "presentation",
         ("presentation", "slides", "slide", "deck", "slideshow"),
         "slide agenda overview presentation key points questions thank you next steps "
-        "summary objectives",
+        "summary objectives outline motivation demo takeaways talk speaker any questions"
+        " folie vortrag gliederung fragen vielen dank diapositive présentation plan merci"
+        " diapositiva presentación preguntas gracias presentazione domande grazie dia"
+        " presentatie vragen bedankt",
         lambda s: max(s["short_lines"] * s["bullets"], s["sparse_pages"]) * (1.0 - s["amounts"]),
         "short bullet lines or pages with little text",
     ),
@@ -205,8 +283,13 @@ CONCEPTS: tuple[Concept, ...] = (
         "available balance"
         " kontoauszug kontostand saldo buchung gutschrift lastschrift relevé de compte solde"
         " extracto de cuenta estratto conto rekeningafschrift",
-        lambda s: s["dates"] * s["amounts"],
-        "dated amounts",
+        lambda s: max(s["statement_format"], s["dated_amounts"], s["dates"] * s["amounts"]),
+        "dated amounts or an electronic statement format",
+        titles=(
+            r"bank statement|account statement|statement of account|card statement|"
+            r"kontoauszug|relevé de compte|relevé bancaire|extracto bancario|"
+            r"extracto de cuenta|estratto conto|rekeningafschrift|bankafschrift"
+        ),
     ),
 )
 

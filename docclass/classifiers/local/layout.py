@@ -25,13 +25,36 @@ _CURRENCY = re.compile(r"[$€£¥₹]\s?\d|\b(?:USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|
 _AMOUNT = re.compile(r"(?<![\d.,/:-])\d{1,3}(?:[,.' ]\d{3})*[.,]\d{2}(?![\d.,/:-]|\s?%)")
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")  # a number like 1,234.50 counts once
 _TOTAL = re.compile(r"\b(?:sub\s?-?total|total|amount due|balance due|amount payable|net amount)\b")
-_HEADER = re.compile(r"^(from|to|cc|bcc|subject|sent|date|re|fw|fwd)\s?:", re.M)
+# Header labels of emails and memos: the English ones, and their equivalents in the major
+# European languages counted as the English label they translate ("Von:" is "from:").
+_HEADER_ROLES = {
+    **{w: w for w in ("from", "to", "cc", "bcc", "subject", "sent", "date", "re", "fw", "fwd")},
+    "von": "from", "de": "from", "van": "from", "da": "from",
+    "an": "to", "à": "to", "a": "to", "para": "to", "aan": "to",
+    "betreff": "subject", "objet": "subject", "asunto": "subject", "oggetto": "subject",
+    "onderwerp": "subject",
+    "gesendet": "sent", "envoyé": "sent", "enviado": "sent", "inviato": "sent",
+    "verzonden": "sent",
+    "datum": "date", "fecha": "date",
+}  # fmt: skip
+_HEADER = re.compile(rf"^({'|'.join(_HEADER_ROLES)})\s?:", re.M)
 _FORWARD = re.compile(r"forwarded by|original message|\bwrote\s?:|^(?:re|fw|fwd)\s?:", re.M)
-_SALUTATION = re.compile(r"^(?:dear|hi|hello|hey|good (?:morning|afternoon))\b", re.M)
-_DEAR = re.compile(r"^dear\b", re.M)
-_CLOSING = re.compile(
-    r"\b(?:sincerely|yours faithfully|yours truly|regards|best wishes|respectfully yours)\b"
+# A letter's salutation and closing formula, in English and the major European languages.
+_DEAR_WORDS = (
+    r"dear|sehr geehrte[rs]?|liebe[rs]?|madame|monsieur|mesdames|messieurs|ch[eè]re?s?|"
+    r"estimad[oa]s?|querid[oa]s?|distinguid[oa]s?|gentile|gentili|egregi[oa]|spettabile|"
+    r"geachte|beste"
 )
+_SALUTATION = re.compile(rf"^(?:{_DEAR_WORDS}|hi|hello|hey|good (?:morning|afternoon))\b", re.M)
+_DEAR = re.compile(rf"^(?:{_DEAR_WORDS})\b", re.M)
+_CLOSING = re.compile(
+    r"\b(?:sincerely|yours faithfully|yours truly|regards|best wishes|respectfully yours|"
+    r"mit freundlichen gr(?:ü|ue|u)(?:ß|ss)en|hochachtungsvoll|cordialement|veuillez agr[ée]er|"
+    r"salutations distingu[ée]es|atentamente|saludos cordiales|un cordial saludo|"
+    r"cordiali saluti|distinti saluti|met vriendelijke groet(?:en)?|hoogachtend)\b"
+)
+# A salutation this near the start opens the document: a letter (or an email's body).
+_TOP_CHARS = 600
 _LABEL_VALUE = re.compile(r"^[^\W\d_][\w ./#&()'-]{0,40}?\s?:\s?\S", re.M)
 _LABEL_EMPTY = re.compile(r"^[^\W\d_][\w ./#&()'-]{0,40}?\s?:[ \t]*(?:_{2,}|\.{4,})?[ \t]*$", re.M)
 _BLANKS = re.compile(r"_{4,}|\[\s?\]|☐|□|\(\s\)")
@@ -53,7 +76,38 @@ _SECTION = re.compile(r"^(?:(?:section|article|clause)\s+\d+|\d{1,2}(?:\.\d{1,2}
 _DEFINED = re.compile(r"\(\s*(?:the\s+)?[\"“][A-Z]")
 _VERSUS = re.compile(r"\b(?:v\.|vs\.?|versus)\s+[A-Z]")
 _CASE_NO = re.compile(r"\bcase\s+no\b|\bdocket\b")
-_MEMO = re.compile(r"\bmemo(?:randum)?\b")
+_MEMO = re.compile(
+    r"\b(?:memo(?:randum)?|m[ée]morandum|memor[áa]ndum|aktennotiz|hausmitteilung|"
+    r"note de service|nota interna|promemoria)\b"
+)
+# The header lines a memo opens with; an email's carry addresses or a "Sent:" line too.
+_MEMO_BLOCK_LINES = 12
+_NOT_MEMO_HEADER = re.compile(
+    r"@|^(?:sent|gesendet|envoy[ée]|enviado|inviato|verzonden|received|return-path|"
+    r"message-id|mime-version|content-type|delivered-to)\s?:",
+    re.M,
+)
+# A table of contents: its heading (in the major European languages) or dot-leader lines
+# ending in a page number. Reports and manuals have one; letters, slides and papers seldom.
+_TOC_HEADING = re.compile(
+    r"^(?:table of contents|contents|inhaltsverzeichnis|inhalt|table des mati[èe]res|sommaire|"
+    r"[íi]ndice|tabla de contenidos?|sommario|inhoud(?:sopgave)?)\s*$",
+    re.M,
+)
+_TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*\d{1,3}\s*$|…{2,}\s*\d{1,3}\s*$", re.M)
+# Who a report was written for and by: its cover page says so.
+_PREPARED = re.compile(
+    r"\b(?:prepared (?:for|by)|submitted (?:to|by)|commissioned by|erstellt (?:für|von)|"
+    r"pr[ée]par[ée] (?:pour|par)|preparado (?:para|por)|preparato (?:per|da)|"
+    r"opgesteld (?:voor|door))\b"
+)
+# Electronic bank-statement formats (OFX, ISO 20022 camt.05x, SWIFT MT940/942): their
+# standard tags, whichever bank exported them.
+_STATEMENT_FORMAT = re.compile(
+    r"<(?:stmttrn|banktranlist|ledgerbal|availbal|stmtrs|ccstmtrs|bankacctfrom|trnamt)>|"
+    r"<(?:bktocstmrstmt|bktocstmracctrpt|ntry|bal|acct)>|^:(?:20|25|28c|60[fm]|61|62[fm]|86):",
+    re.M,
+)
 # Source code: lines ending in a bracket, brace or semicolon, or opening with a keyword.
 _CODE_LINE = re.compile(
     r"(?:[{};:(\[]\s*$)|^(?:def|class|import|from|return|if|elif|else|for|while|function|var|"
@@ -71,6 +125,59 @@ _CV_HEADING = re.compile(
 def _sat(x: float, scale: float) -> float:
     """Saturating 0–1 scale: 0 at 0, ~0.63 at ``scale``."""
     return 1.0 - math.exp(-max(x, 0.0) / scale)
+
+
+# A title is among the first few lines, and looks like one: short, capitalised, no sentence
+# or label punctuation at its end, not a header line ("Subject: … report" names a topic).
+_LEAD_LINES = 5
+_TITLE_CHARS = 60
+_TITLE_WORDS = 8
+_LABEL_START = re.compile(r"^[^\W\d_][\w -]{0,20}:")
+
+
+def _title_like(line: str) -> bool:
+    letters = [ch for ch in line if ch.isalpha()]
+    return (
+        len(line) <= _TITLE_CHARS
+        and len(line.split()) <= _TITLE_WORDS
+        and bool(letters)
+        and letters[0].isupper()
+        and line[-1] not in ".,;:"
+        and _LABEL_START.match(line) is None
+    )
+
+
+def lead(head: str) -> str:
+    """The document's title-like first lines, lower-cased: where it names its own type.
+
+    Only short capitalised lines count: prose wrapped into short lines (a message that
+    mentions "the report", "a receipt") is not a title.
+    """
+    lines = [ln for ln in (raw.strip() for raw in head.splitlines()) if ln][:_LEAD_LINES]
+    return "\n".join(ln.lower() for ln in lines if _title_like(ln))
+
+
+def _memo_block(lines: list[str]) -> float:
+    """1 when the first lines are a To/From block with a date or subject and no email
+    addresses or transport headers (which an email's have), else 0."""
+    top = "\n".join(lines[:_MEMO_BLOCK_LINES]).lower()
+    roles = {_HEADER_ROLES[m.group(1)] for m in _HEADER.finditer(top)}
+    if not {"to", "from"} <= roles or not roles & {"date", "subject", "re"}:
+        return 0.0
+    return float(_NOT_MEMO_HEADER.search(top) is None)
+
+
+# A statement's transaction row is short; a narrative paragraph that names a date and an
+# amount ("on 3/5/2024 they charged me 45.00 …") is one long line and no ledger.
+_LEDGER_ROW_CHARS = 120
+
+
+def _ledger_row(line: str) -> bool:
+    return (
+        len(line) <= _LEDGER_ROW_CHARS
+        and _AMOUNT.search(line) is not None
+        and _DATE.search(line.lower()) is not None
+    )
 
 
 def structure(head: str) -> dict[str, float]:
@@ -100,7 +207,7 @@ def structure(head: str) -> dict[str, float]:
         "total": float(_TOTAL.search(low) is not None),
         "dates": _sat(len(_DATE.findall(low)) * per_kchar, 2.0),
         "emails": _sat(len(detect_emails(body)), 1.5),
-        "headers": _sat(len({m.group(1) for m in _HEADER.finditer(low)}), 1.5),
+        "headers": _sat(len({_HEADER_ROLES[m.group(1)] for m in _HEADER.finditer(low)}), 1.5),
         "forward": float(_FORWARD.search(low) is not None),
         "salutation": float(_SALUTATION.search(low) is not None),
         "dear": float(_DEAR.search(low) is not None),
@@ -121,6 +228,15 @@ def structure(head: str) -> dict[str, float]:
         "defined": _sat(len(_DEFINED.findall(body)), 1.5),
         "versus": _sat(len(_VERSUS.findall(body)) + len(_CASE_NO.findall(low)), 1.0),
         "memo": float(_MEMO.search(low[:400]) is not None),
+        "memo_block": _memo_block(lines),
+        "dear_top": float(_DEAR.search(low[:_TOP_CHARS]) is not None),
+        "toc": max(
+            float(_TOC_HEADING.search(low) is not None), _sat(len(_TOC_LINE.findall(low)), 2.0)
+        ),
+        "prepared": float(_PREPARED.search(low) is not None),
+        "statement_format": _sat(len(set(_STATEMENT_FORMAT.findall(low))), 2.0),
+        # Ledger rows: short lines holding a date and an amount (a statement's transactions).
+        "dated_amounts": _sat(sum(1 for ln in lines if _ledger_row(ln)), 3.0),
         "code": _sat(len(_CODE_LINE.findall(body)) / n_lines, 0.4),
         # Pages that hold little text (form feeds mark page starts in the classifier input).
         "sparse_pages": _sat(max(head.count("\f") - 1, 0), 2.0),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from docclass.classifiers.local.concepts import concept_links, is_catch_all, profile_text
-from docclass.classifiers.local.layout import _sat
+from docclass.classifiers.local.layout import _sat, lead
 from docclass.classifiers.local.tokens import _STOP, _Doc, _Vectorizer
 from docclass.taxonomy import Taxonomy
 
@@ -82,9 +82,13 @@ class _ZeroShot:
             for keywords in self.keywords
         ]
 
-    def cue_row(self, s: dict[str, float]) -> np.ndarray:
+    def cue_row(self, s: dict[str, float], first_lines: str) -> np.ndarray:
+        """Per category, its strongest linked concept's cue (with any title bonus)."""
         return np.array(
-            [max((w * c.cue(s) for c, w in links), default=0.0) for links in self.links]
+            [
+                max((w * c.strength(s, first_lines) for c, w in links), default=0.0)
+                for links in self.links
+            ]
         )
 
     def evidence(
@@ -102,7 +106,7 @@ class _ZeroShot:
                 for row in hits
             ]
         )
-        cues = np.vstack([self.cue_row(s) for s in structures])
+        cues = np.vstack([self.cue_row(s, lead(h)) for h, s in zip(heads, structures, strict=True)])
         return _Evidence(sim=sim, keywords=kw, cues=cues, keyword_hits=hits), docs
 
 
