@@ -135,16 +135,14 @@ _TITLE_WORDS = 8
 _LABEL_START = re.compile(r"^[^\W\d_][\w -]{0,20}:")
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _title_like(line: str) -> bool:
-    letters = [ch for ch in line if ch.isalpha()]
-    return (
-        len(line) <= _TITLE_CHARS
-        and len(line.split()) <= _TITLE_WORDS
-        and bool(letters)
-        and letters[0].isupper()
-        and line[-1] not in ".,;:"
-        and _LABEL_START.match(line) is None
-    )
+    if len(line) > _TITLE_CHARS or line[-1] in ".,;:" or len(line.split()) > _TITLE_WORDS:
+        return False
+    first = _LETTER.search(line)
+    return first is not None and first.group().isupper() and _LABEL_START.match(line) is None
 
 
 def lead(head: str) -> str:
