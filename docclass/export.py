@@ -50,7 +50,15 @@ COLUMNS = [
 ]
 # What no export column reads: the text and the detectors' hits, most of a job's bytes.
 NOT_EXPORTED = frozenset(
-    {"text_preview", "classifier_input", "detectors", "evidence", "page_starts", "timings"}
+    {
+        "text_preview",
+        "classifier_input",
+        "detectors",
+        "evidence",
+        "page_starts",
+        "timings",
+        "embedding",
+    }
 )
 # Cells that spreadsheet programs would run as formulas.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

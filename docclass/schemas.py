@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, computed_field
-from sqlalchemy import JSON
+from sqlalchemy import JSON, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from docclass.statuses import (  # noqa: F401  (re-exported beside the shapes)
@@ -83,6 +83,10 @@ class DocumentResult(Verdict):
     # Cited evidence: masked detector hits with their pages.
     evidence: list[dict[str, Any]] | None = _json(default=None)
     timings: dict[str, float] | None = _json(default=None)
+    # The meaning reader's vector of the classifier input (float32), so the job's batch pass
+    # does not embed the text again; only topic taxonomies have one. Not serialised: bytes
+    # are for the store, not for views or JSON.
+    embedding: bytes | None = Field(default=None, sa_type=LargeBinary, exclude=True)
 
 
 class DocumentFacts(SQLModel):

@@ -19,6 +19,8 @@ class Classification:
     classifier: str
     # Extra facts about how the answer was made (LLM model, tokens, latency, which stage decided).
     meta: dict[str, Any] = field(default_factory=dict)
+    # The meaning reader's document vector (float32 bytes), stored for the job's batch pass.
+    embedding: bytes | None = field(default=None, repr=False)
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:
         return sorted(self.scores.items(), key=lambda kv: kv[1], reverse=True)[:n]

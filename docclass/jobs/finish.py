@@ -47,13 +47,14 @@ class RefineTask:
     spec: JobSpec
     texts: list[str]
     detectors: list[list[dict]]
+    embeddings: list[bytes | None]  # stored by the first answers (topic taxonomies)
 
 
 def refine_in_process(task: RefineTask) -> list[Review]:
     """The batch pass and each new answer's review; runs in a reader process."""
     spec = task.spec
     found = [detector_results(d) for d in task.detectors]
-    answers = spec.local_classifier().classify_batch(task.texts, found)
+    answers = spec.local_classifier().classify_batch(task.texts, found, task.embeddings)
     taxonomy = spec.taxonomy
     return [
         review(answer, detectors, taxonomy, review_threshold=spec.review_threshold)
@@ -101,6 +102,7 @@ class Finisher:
             spec=spec,
             texts=[d.classifier_input for d in unique],
             detectors=[d.detectors for d in unique],
+            embeddings=[d.embedding for d in unique],
         )
         timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(unique) / 1000)
         reviews = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)

@@ -87,6 +87,7 @@ class Refinable:
     rationale: str
     refined: bool
     earlier_category: str | None
+    embedding: bytes | None = None
 
 
 def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[Refinable]:
@@ -106,6 +107,7 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
                 Document.rationale,
                 Document.refined,
                 Document.earlier_category,
+                Document.embedding,
             )
             .where(
                 Document.job_id == job_id,
@@ -128,6 +130,7 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
             rationale=r[9] or "",
             refined=bool(r[10]),
             earlier_category=r[11],
+            embedding=r[12],
         )
         for r in rows
     ]

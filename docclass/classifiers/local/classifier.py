@@ -202,18 +202,23 @@ class LocalClassifier:
         self,
         texts: Sequence[str],
         detectors: Sequence[Sequence[DetectorResult]] | None = None,
+        embeddings: Sequence[bytes | None] | None = None,
     ) -> list[Classification]:
         """Classify a whole batch at once, using the batch itself as unlabelled data.
 
         What a batch may add depends on its size (see ``CENTRE_MIN`` and ``SELF_TRAIN_MIN``):
         nothing below CENTRE_MIN documents, the per-category centring of the evidence from
         there, and self-training over TF-IDF fitted on the batch from SELF_TRAIN_MIN on.
-        The answers depend only on the batch's contents and order.
+        The answers depend only on the batch's contents and order. ``embeddings``: the
+        documents' vectors where the first answers stored them (``Classification.embedding``),
+        so the meaning reader need not embed those texts again.
         """
         detectors = detectors if detectors is not None else [() for _ in texts]
         if len(texts) < CENTRE_MIN:
             return [self.classify(t, d) for t, d in zip(texts, detectors, strict=True)]
         heads = [_head(t) for t in texts]
+        if embeddings is not None and self._embedder is not None:
+            self._embedder.remember(heads, embeddings)
         structures = [structure(h) for h in heads]
         read, docs = self._read(heads, structures)
         centre = np.median(read.logits, axis=0)
@@ -337,6 +342,11 @@ class LocalClassifier:
                 "examples": self.n_examples,
                 "matched_terms": terms,
             },
+            embedding=(
+                None
+                if read.vectors is None
+                else np.asarray(read.vectors[row], dtype=np.float32).tobytes()
+            ),
         )
 
     def _closest(self, sims: np.ndarray) -> list[tuple[str, float]]:

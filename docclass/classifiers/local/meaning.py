@@ -77,10 +77,27 @@ class CachedEmbedder:
     def dim(self) -> int:
         return self._embedder.dim
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        keys = [
-            hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=16).digest() for t in texts
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
+
+    def remember(self, texts: Sequence[str], vectors: Sequence[bytes | None]) -> None:
+        """Vectors made elsewhere (another reader process, stored with the document) for
+        these texts: the next ``embed`` of them finds them instead of running the model."""
+        known = [
+            (self._key(t), np.frombuffer(v, dtype=np.float32))
+            for t, v in zip(texts, vectors, strict=True)
+            if v is not None and len(v) == 4 * self.dim
         ]
+        with self._lock:
+            for key, vector in known:
+                self._cache[key] = vector
+                self._cache.move_to_end(key)
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
         with self._lock:
             found = {k: self._cache[k] for k in keys if k in self._cache}
         missing = list(dict.fromkeys(k for k in keys if k not in found))

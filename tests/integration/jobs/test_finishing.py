@@ -112,5 +112,8 @@ def test_the_same_job_gives_identical_answers_whatever_the_worker_count(
         assert service.wait_job(job_id, timeout=120) == "completed"
         docs = [service.get_document(d.id) for d in service.get_job(job_id).documents]
         answers.append([(d.filename, d.final_category, d.confidence, d.scores) for d in docs])
+        # The meaning reader's vectors are stored for the batch pass (float32, 384 numbers).
+        sizes = {None if d.embedding is None else len(d.embedding) for d in docs}
+        assert sizes == ({None} if kind == "default" else {4 * 384})
         service.stop(wait=True)
     assert answers[0] == answers[1]

@@ -125,3 +125,38 @@ def test_a_batch_of_real_complaints_learns_from_itself_and_repeats_its_answers()
     # A fresh classifier (nothing cached) gives the very same answers and scores.
     again = LocalClassifier(load_taxonomy(COMPLAINTS / "taxonomy.toml")).classify_batch(texts)
     assert [r.scores for r in again] == [r.scores for r in batch]
+
+
+class CountingEmbedder:
+    """The real model, counting the texts it is asked to embed."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.dim = model.dim
+        self.embedded: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        return self.model.embed(texts)
+
+
+def test_a_stored_vector_is_the_models_and_saves_the_batch_pass_embedding_it_again() -> None:
+    from docclass.classifiers.embedding.model import load_embedder
+    from docclass.classifiers.local.classifier import _head
+    from docclass.classifiers.local.meaning import CachedEmbedder
+
+    answer = LocalClassifier(taxonomy(HOBBIES)).classify(GALAXY)
+    lexicon = LocalClassifier(load_taxonomy("default")).classify(GALAXY)
+    assert lexicon.embedding is None  # only the meaning reader has a vector to keep
+    stored = np.frombuffer(answer.embedding, dtype=np.float32)
+    model = load_embedder()
+    assert stored.shape == (model.dim,)
+    fresh = model.embed([_head(GALAXY)])[0]
+    assert float(stored @ fresh) / float(np.linalg.norm(stored) * np.linalg.norm(fresh)) > 0.999
+
+    counting = CachedEmbedder(CountingEmbedder(model))
+    texts = [_head(GALAXY), _head(UNRELATED)]
+    counting.remember(texts, [answer.embedding, None])
+    vectors = counting.embed(texts)
+    assert counting._embedder.embedded == [_head(UNRELATED)]  # the stored one was not redone
+    assert np.array_equal(vectors[0], stored)
