@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import event
 
-from docclass.classifiers.local import CENTRE_MIN, SELF_TRAIN_MIN
+from docclass.classifiers.local import SELF_TRAIN_MIN
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
 from docclass.taxonomy import load_taxonomy
@@ -23,8 +23,7 @@ def _uploads(n_per_folder: int = 3) -> list[Upload]:
     return [Upload(p.name, p) for f in FOLDERS for p in eval_texts(f, n_per_folder)]
 
 
-# Jobs big enough for the batch pass to change answers (centring), and to self-train.
-CENTRED = -(-CENTRE_MIN // len(FOLDERS))
+# Jobs big enough for the lexicon's batch pass to change answers (it self-trains).
 SELF_TRAINED = -(-SELF_TRAIN_MIN // len(FOLDERS))
 
 
@@ -45,10 +44,10 @@ def test_a_job_shows_finishing_until_its_batch_pass_is_saved(services) -> None:
     calls: Counter = Counter()
     entered, go = threading.Event(), threading.Event()
     _block_refine(service, calls, entered, go)
-    job_id = service.submit(_uploads(CENTRED))
+    job_id = service.submit(_uploads(SELF_TRAINED))
     assert entered.wait(120), "the finishing step never started"
     job = service.get_job(job_id)
-    assert (job.status, job.done, job.unfinished) == ("finishing", 6 * CENTRED, 0)
+    assert (job.status, job.done, job.unfinished) == ("finishing", 6 * SELF_TRAINED, 0)
     assert service.wait_job(job_id, timeout=0.5) == "finishing"  # waiters keep waiting
     go.set()
     assert service.wait_job(job_id, timeout=60) == "completed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docclass.classifiers.local import CENTRE_MIN, LocalClassifier
+from docclass.classifiers.local import CENTRE_MIN, SELF_TRAIN_MIN, LocalClassifier
 from docclass.jobs import finish
 from docclass.taxonomy import load_taxonomy
 
@@ -26,6 +26,25 @@ def test_a_batch_below_the_policy_minimum_answers_as_one_document_at_a_time() ->
     assert [(r.final_category, r.scores) for r in batch] == [
         (r.final_category, r.scores) for r in single
     ]
+
+
+def test_centring_alone_is_the_meaning_readers_the_lexicon_starts_with_self_training() -> None:
+    """Between CENTRE_MIN and SELF_TRAIN_MIN only the meaning reader's batch pass acts: the
+    lexicon's sparse evidence has medians near zero, and centring them moved answers at
+    random."""
+    from tests.paths import SHARED
+
+    texts = [f"{t} (copy {i})" for i, t in enumerate((TEXTS * 20)[: CENTRE_MIN + 10])]
+    assert CENTRE_MIN <= len(texts) < SELF_TRAIN_MIN
+    lexicon = LocalClassifier(load_taxonomy("default"))
+    assert lexicon.batch_min == SELF_TRAIN_MIN
+    batch = lexicon.classify_batch(texts)
+    assert [r.scores for r in batch] == [lexicon.classify(t).scores for t in texts]
+    topics = LocalClassifier(
+        load_taxonomy(SHARED / "eval" / "topics-dev" / "consumer-complaints" / "taxonomy.toml")
+    )
+    assert topics.batch_min == CENTRE_MIN
+    assert all(r.meta["stage"] == "batch" for r in topics.classify_batch(texts))
 
 
 def test_from_the_minimum_on_the_batch_is_centred_and_answers_stay_deterministic() -> None:

@@ -65,7 +65,7 @@ def test_zero_shot_picks_the_right_type_on_real_documents(
 def test_classify_batch_is_at_least_as_good_on_a_batch(
     docs: list[Doc], zero_shot: LocalClassifier
 ) -> None:
-    sample = every(docs, 4, offset=1)
+    sample = every(docs, 2, offset=1)  # at least SELF_TRAIN_MIN: the lexicon's batch pass acts
     results = zero_shot.classify_batch([t for t, _, _ in sample])
     assert len(results) == len(sample)
     assert all(r.meta["stage"] == "batch" for r in results)
