@@ -126,15 +126,18 @@ def neutralise(value: Any) -> Any:
 
 
 def rows_to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n"
-    )
+    # UTF-8 with BOM: Excel then reads non-ASCII file names correctly. Encoded as written,
+    # so a big job's CSV is held once, as bytes, not also as text.
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: neutralise(v) for k, v in row.items()})
-    # UTF-8 with BOM: Excel then reads non-ASCII file names correctly.
-    return buffer.getvalue().encode("utf-8-sig")
+    text.flush()
+    data = buffer.getvalue()
+    text.detach()
+    return data
 
 
 def _check(fmt: str) -> None:

@@ -90,6 +90,10 @@ class Finisher:
         job = get_job_row(db=self.db, job_id=job_id)
         if job is None or not uses_local(job.classifier):
             return 0
+        if not every_size:  # counted first: a big job's texts are not read just to be skipped
+            distinct = documents.count_refinable(db=self.db, job_id=job_id, classifier="local")
+            if not BATCH_MIN <= distinct <= BATCH_MAX:
+                return 0
         docs = documents.refinable_documents(db=self.db, job_id=job_id, classifier="local")
         version = corrections_version(db=self.db, taxonomy_name=job.taxonomy_name)
         spec = replace(spec_of(job, self.settings, corrections_version=version), llm=False)

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import col, select, update
 
 from docclass.schemas import DocStatus, DocumentOut, Verdict, utcnow
@@ -90,6 +90,22 @@ class Refinable:
     embedding: bytes | None = None
 
 
+def _refinable(job_id: str, classifier: str):
+    return (
+        (col(Document.job_id) == job_id)
+        & (col(Document.status) == DocStatus.completed)
+        & (col(Document.classifier) == classifier)
+    )
+
+
+def count_refinable(*, db: Database, job_id: str, classifier: str) -> int:
+    """Distinct contents among a job's completed documents that one classifier decided."""
+    with db.read() as s:
+        return s.exec(
+            select(func.count(func.distinct(Document.sha256))).where(_refinable(job_id, classifier))
+        ).one()
+
+
 def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[Refinable]:
     """Completed documents of a job that one classifier decided, in upload order."""
     with db.read() as s:
@@ -109,11 +125,7 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
                 Document.earlier_category,
                 Document.embedding,
             )
-            .where(
-                Document.job_id == job_id,
-                Document.status == DocStatus.completed,
-                Document.classifier == classifier,
-            )
+            .where(_refinable(job_id, classifier))
             .order_by(col(Document.position))
         ).all()
     return [
