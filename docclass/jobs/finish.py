@@ -100,7 +100,7 @@ class Finisher:
         # One entry per content: copies of a file would otherwise count several times over
         # in the batch's self-training, and cost as much again.
         unique = list({d.sha256 or d.doc_id: d for d in docs}.values())
-        if not unique or not (every_size or BATCH_MIN <= len(unique) <= BATCH_MAX):
+        if not unique:  # the size rule was applied to the count above
             return 0
         task = RefineTask(
             spec=spec,
