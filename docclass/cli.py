@@ -7,7 +7,9 @@ browser and the other way round.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -153,6 +155,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>`: every thread's stack on stderr
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     _start_readers_early()
     service = _service(args)
     settings = service.settings

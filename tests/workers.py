@@ -32,6 +32,17 @@ def slow(path: str, filename: str, limits: Limits) -> Extracted:
     return extract_file(path, filename, limits)
 
 
+def gated(path: str, filename: str, limits: Limits) -> Extracted:
+    """Files named ``open-*`` are read at once; the others wait (30 s at most) for a ``.go``
+    file beside the uploads, so a test acts while they are held, not while time passes."""
+    if not filename.startswith("open-"):
+        gate = Path(path).parent / ".go"
+        deadline = time.monotonic() + 30
+        while not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    return extract_file(path, filename, limits)
+
+
 def count_reads(path: str, filename: str, limits: Limits) -> Extracted:
     """Real extraction that leaves a mark per read (beside the uploads) for counting."""
     marks = Path(path).parent / ".reads"
