@@ -99,39 +99,40 @@ class Finisher:
         spec = replace(spec_of(job, self.settings, corrections_version=version), llm=False)
         # One entry per content: copies of a file would otherwise count several times over
         # in the batch's self-training, and cost as much again.
-        unique = list({d.sha256 or d.doc_id: d for d in docs}.values())
-        if not unique:  # the size rule was applied to the count above
+        readings = documents.classifier_readings(db=self.db, docs=docs)
+        if not readings:  # the size rule was applied to the count above
             return 0
+        keys = list(readings)
         task = RefineTask(
             spec=spec,
-            texts=[d.classifier_input for d in unique],
-            detectors=[d.detectors for d in unique],
-            embeddings=[d.embedding for d in unique],
+            texts=[readings[k].classifier_input for k in keys],
+            detectors=[readings[k].detectors for k in keys],
+            embeddings=[readings[k].embedding for k in keys],
         )
-        timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(unique) / 1000)
+        timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(keys) / 1000)
         reviews = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
-        by_content = {d.sha256 or d.doc_id: r for d, r in zip(unique, reviews, strict=True)}
+        # One verdict per content, copied per document with what is the document's own.
+        by_content = {
+            k: (r.classification, r.verdict()) for k, r in zip(keys, reviews, strict=True)
+        }
         refined: list[tuple[str, Verdict]] = []
         changed = 0
         for doc in docs:
-            checked = by_content[doc.sha256 or doc.doc_id]
-            answer = checked.classification
+            answer, verdict = by_content[doc.content_key]
             single = doc.classifier_meta.get("single") or {
                 "category": doc.final_category,
                 "confidence": doc.confidence,
             }
             changed += answer.final_category != doc.final_category
-            verdict = replace(
-                checked,
-                classification=replace(
-                    answer, meta={**doc.classifier_meta, **answer.meta, "single": single}
-                ),
-            ).verdict()
             # Against the first answer shown: a second pass that moves an answer back is no
             # refinement, and one that moves it on still compares with the first.
             earliest = doc.earlier_category if doc.refined else doc.final_category
-            verdict.refined = answer.final_category != earliest
-            verdict.earlier_category = earliest if verdict.refined else None
-            refined.append((doc.doc_id, verdict))
+            moved = answer.final_category != earliest
+            own = {
+                "classifier_meta": {**doc.classifier_meta, **answer.meta, "single": single},
+                "refined": moved,
+                "earlier_category": earliest if moved else None,
+            }
+            refined.append((doc.doc_id, verdict.model_copy(update=own)))
         documents.save_refined(db=self.db, refined=refined, job_id=job_id)
         return changed

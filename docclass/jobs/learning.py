@@ -54,8 +54,9 @@ class Learner:
         docs = [d for d in docs if d.scores and set(d.scores) == set(names)]
         if not docs:
             return []
+        readings = documents.classifier_readings(db=self.db, docs=docs)
         task = SuggestTask(
-            heads=[d.classifier_input for d in docs],
+            heads=[readings[d.content_key].classifier_input for d in docs],
             probs=[[float(d.scores[n]) for n in names] for d in docs],
             corrected=[i for i, d in enumerate(docs) if d.corrected_category],
             k=k,

@@ -73,12 +73,10 @@ def _whole_documents(*, db: Database, job_id: str, batch: int) -> Iterator[Docum
 
 @dataclass(frozen=True)
 class Refinable:
-    """A completed document as the finishing step's batch pass reads it."""
+    """A completed document's answer, as the finishing step's batch pass rewrites it."""
 
     doc_id: str
     sha256: str
-    classifier_input: str
-    detectors: list[dict[str, Any]]
     final_category: str | None
     confidence: float | None
     classifier_meta: dict[str, Any]
@@ -87,6 +85,20 @@ class Refinable:
     rationale: str
     refined: bool
     earlier_category: str | None
+
+    @property
+    def content_key(self) -> str:
+        """Copies of a file share it: the batch pass reads each content once."""
+        return self.sha256 or self.doc_id
+
+
+@dataclass(frozen=True)
+class ClassifierReading:
+    """What the classifier reads of one content: its input, the detectors' hits and the
+    stored embedding (topic taxonomies)."""
+
+    classifier_input: str
+    detectors: list[dict[str, Any]]
     embedding: bytes | None = None
 
 
@@ -113,8 +125,6 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
             select(
                 Document.id,
                 Document.sha256,
-                Document.classifier_input,
-                Document.detectors,
                 Document.final_category,
                 Document.confidence,
                 Document.classifier_meta,
@@ -123,7 +133,6 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
                 Document.rationale,
                 Document.refined,
                 Document.earlier_category,
-                Document.embedding,
             )
             .where(_refinable(job_id, classifier))
             .order_by(col(Document.position))
@@ -132,20 +141,49 @@ def refinable_documents(*, db: Database, job_id: str, classifier: str) -> list[R
         Refinable(
             doc_id=r[0],
             sha256=r[1],
-            classifier_input=r[2] or "",
-            detectors=r[3] or [],
-            final_category=r[4],
-            confidence=r[5],
-            classifier_meta=r[6] or {},
-            scores=r[7] or {},
-            corrected_category=r[8],
-            rationale=r[9] or "",
-            refined=bool(r[10]),
-            earlier_category=r[11],
-            embedding=r[12],
+            final_category=r[2],
+            confidence=r[3],
+            classifier_meta=r[4] or {},
+            scores=r[5] or {},
+            corrected_category=r[6],
+            rationale=r[7] or "",
+            refined=bool(r[8]),
+            earlier_category=r[9],
         )
         for r in rows
     ]
+
+
+# Ids per query: far below SQLite's limit on bound parameters.
+_IDS_PER_QUERY = 500
+
+
+def classifier_readings(*, db: Database, docs: Sequence[Refinable]) -> dict[str, ClassifierReading]:
+    """Per content key, in the order of ``docs``, what the classifier reads (from the first
+    document with that content; the batch pass's answers depend on the order).
+
+    A job's copies of a file hold the same text and detectors' hits (a job's bulk): they
+    are read and decoded once, not once per copy.
+    """
+    first: dict[str, str] = {}
+    for doc in docs:
+        first.setdefault(doc.content_key, doc.doc_id)
+    key_of = {doc_id: key for key, doc_id in first.items()}
+    ids = list(key_of)
+    found: dict[str, ClassifierReading] = {}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        with db.read() as s:
+            rows = s.exec(
+                select(
+                    Document.id,
+                    Document.classifier_input,
+                    Document.detectors,
+                    Document.embedding,
+                ).where(col(Document.id).in_(ids[start : start + _IDS_PER_QUERY]))
+            ).all()
+        for doc_id, text, detectors, embedding in rows:
+            found[key_of[doc_id]] = ClassifierReading(text or "", detectors or [], embedding)
+    return {key: found[key] for key in first if key in found}
 
 
 def _refine_statement():
@@ -168,6 +206,8 @@ def _refine_statement():
 
 
 _REFINE = _refine_statement()
+# Read as they are: model_dump's deep copy costs more than the write, row for row.
+_VERDICT_FIELDS = tuple(Verdict.model_fields)
 
 
 def save_refined(
@@ -187,7 +227,7 @@ def save_refined(
     now = utcnow()
     rows = [
         {"b_id": doc_id, "v_updated_at": now}
-        | {f"v_{k}": v for k, v in verdict.model_dump().items()}
+        | {f"v_{k}": getattr(verdict, k) for k in _VERDICT_FIELDS}
         for doc_id, verdict in refined
     ]
     with db.write() as s:
