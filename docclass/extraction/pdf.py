@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pypdf
 import pypdfium2 as pdfium
@@ -32,7 +32,7 @@ from docclass.extraction.errors import (
     _short,
 )
 from docclass.extraction.forms import _too_deep
-from docclass.extraction.scans import candidates, ocr_pdf
+from docclass.extraction.scans import OCR_MIN_CHARS, candidates, nothing_to_read, ocr_pdf, visible
 from docclass.extraction.source import Extracted, _normalise, _Source
 from docclass.settings import Limits
 
@@ -101,6 +101,7 @@ class _PdfRead:
     text_objects: int = 0  # pdfium: text objects on the pages read...
     chars: int = 0  # ...and the characters it found in them
     out_of_time: bool = False  # stopped early at the soft deadline, with text in hand
+    blank: set[int] = field(default_factory=set)  # pdfium: pages OCR would find nothing on
 
     @property
     def dropped_chars(self) -> bool:
@@ -186,6 +187,8 @@ def _pdf_pdfium(src: _Source, limits: Limits) -> _PdfRead:
                     finally:
                         textpage.close()
                     read.text_objects += _count_text_objects(page)
+                    if visible(text) < OCR_MIN_CHARS and nothing_to_read(page, text):
+                        read.blank.add(index)
                     return text
                 finally:
                     page.close()
@@ -299,14 +302,14 @@ def _with_ocr(
     """pdfium's reading with the pages that need OCR read by OCR: (reading, engine label,
     what OCR did, warnings). Unchanged when no page needs it or OCR is off."""
     texts = read.acc.page_texts()
-    todo = candidates(texts, limits) if limits.ocr != "off" else []
+    todo = candidates(texts, limits, read.blank) if limits.ocr != "off" else []
     if not todo:
         return read, "pypdfium2", None, []
     why = ocr.unavailable(limits)
     if why is not None:
         return read, "pypdfium2", None, [f"{len(todo)} page(s) without text were not read: {why}"]
     with _PDFIUM_LOCK:
-        scan = ocr_pdf(src, texts, limits, deadlines)
+        scan = ocr_pdf(src, texts, limits, deadlines, read.blank)
     acc = _Pages(limits.max_chars)
     for text in scan.texts:
         acc.add(text)
@@ -340,6 +343,11 @@ def _scanned(
     if read.acc.length:
         return _finish_pdf(read, engine, limits, warnings + notes, tally)
     read_pages = tally.read if tally else 0
+    if not read_pages and first.blank:
+        raise _too_deep(src, limits) or NoTextFound(
+            f"no text layer, and nothing on its {_count(len(first.blank), 'page')} "
+            "for OCR to read (no images: blank pages?)"
+        )
     raise _too_deep(src, limits) or NoTextFound(
         f"no text layer, and OCR found no words on the {_count(read_pages, 'page')} it read"
         + (f" ({'; '.join(notes)})" if notes else "")

@@ -1,7 +1,8 @@
 """Scanned PDF pages: which pages need OCR, rendering them, and their text among the others.
 
 In ``auto`` a page is OCR'd when its text layer holds fewer than OCR_MIN_CHARS visible
-characters (a scan, perhaps with a stamped page number); in ``force`` every page is. OCR
+characters (a scan, perhaps with a stamped page number) and it holds something OCR could
+read (:func:`nothing_to_read`); in ``force`` every page is. OCR
 reads at most ``ocr_max_pages`` pages per document, in page order, and once the soft
 deadline has passed with text in hand it stops at the pages it has: a long scan gives its
 first pages rather than a timeout.
@@ -10,6 +11,7 @@ first pages rather than a timeout.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -20,6 +22,9 @@ from docclass.extraction.source import _normalise, _Source
 from docclass.settings import Limits
 
 OCR_MIN_CHARS = 20  # a page with fewer visible characters in its text layer is a scan
+# Path segments from which a page's drawing may be text set as outlines (a page's rules,
+# boxes and a logo take tens): OCR reads such a page.
+OUTLINE_SEGMENTS = 200
 
 
 def visible(text: str) -> int:
@@ -36,11 +41,39 @@ class ScanRead:
     truncated: bool = False  # pages that needed OCR were left unread (page cap, time)
 
 
-def candidates(texts: list[str], limits: Limits) -> list[int]:
-    """The pages OCR should read, in page order (before the page cap)."""
+def nothing_to_read(page: pdfium.PdfPage, text: str) -> bool:
+    """Whether a page shows nothing beyond its text layer that OCR could read.
+
+    True when the page holds no image, no form XObject (which may hold one), no drawing
+    complex enough to be outlined text, and no more text objects than its text layer has
+    visible characters (pdfium decoded them all). Blank pages and pages that show only a
+    page number are the common case: OCR'd, each costs a render and a recognition to find
+    nothing. Counted on the raw handles, without Python wrappers per object.
+    """
+    raw = pdfium.raw
+    text_objects = segments = 0
+    for index in range(raw.FPDFPage_CountObjects(page.raw)):
+        obj = raw.FPDFPage_GetObject(page.raw, index)
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind in (raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM, raw.FPDF_PAGEOBJ_UNKNOWN):
+            return False
+        if kind == raw.FPDF_PAGEOBJ_TEXT:
+            text_objects += 1
+        elif kind == raw.FPDF_PAGEOBJ_PATH:
+            segments += max(raw.FPDFPath_CountSegments(obj), 0)
+            if segments >= OUTLINE_SEGMENTS:
+                return False
+    return text_objects <= visible(text)
+
+
+def candidates(texts: list[str], limits: Limits, blank: Collection[int] = ()) -> list[int]:
+    """The pages OCR should read, in page order (before the page cap).
+
+    ``blank``: pages with nothing to read beyond their text layer (:func:`nothing_to_read`).
+    """
     if limits.ocr == "force":
         return list(range(len(texts)))
-    return [i for i, text in enumerate(texts) if visible(text) < OCR_MIN_CHARS]
+    return [i for i, text in enumerate(texts) if visible(text) < OCR_MIN_CHARS and i not in blank]
 
 
 def _render(page: pdfium.PdfPage, limits: Limits) -> tuple[pdfium.PdfBitmap, int]:
@@ -59,12 +92,13 @@ def ocr_pdf(
     texts: list[str],
     limits: Limits,
     deadlines: Deadlines,
+    blank: Collection[int] = (),
 ) -> ScanRead:
     """OCR the pages of ``texts`` (one text-layer string per page read) that need it.
 
     A page keeps its text layer when OCR finds less there. The caller holds pdfium's lock.
     """
-    todo = candidates(texts, limits)
+    todo = candidates(texts, limits, blank)
     chosen = todo[: max(0, limits.ocr_max_pages)]
     out = ScanRead(texts=list(texts), tally=Tally())
     if len(todo) > len(chosen):

@@ -11,6 +11,7 @@ import zlib
 from bisect import bisect_right
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 
 from docclass.extraction import (
@@ -24,8 +25,9 @@ from docclass.extraction import (
     extract_file,
     ocr,
 )
+from docclass.extraction.scans import OUTLINE_SEGMENTS, nothing_to_read
 from docclass.settings import Limits, load_settings
-from tests.builders import pdf_bytes
+from tests.builders import assemble_pdf, pdf_bytes
 from tests.scans import INVOICE, image_bytes, image_pdf, page_images
 from tests.unit.extraction import support
 from tests.unit.extraction.support import _raises
@@ -192,6 +194,44 @@ def test_a_mixed_pdf_gets_its_text_layer_and_ocr_each_on_its_page(invoice_page: 
     assert bisect_right(starts, text.index("Northwind")) == 1
     assert bisect_right(starts, text.index("Lindqvist")) == 2
     assert bisect_right(starts, text.rindex("Northwind")) == 3
+
+
+def test_pages_with_nothing_to_read_beyond_their_text_are_not_ocrd(invoice_page: list) -> None:
+    # A page number alone, or a blank page, has no picture for OCR to read: left as it is.
+    data = image_pdf(invoice_page, pages=4, text_pages={0: LETTER, 1: "Page 2", 2: " "})
+    result = extract_bytes(data, "report.pdf")
+    assert (result.engine, result.pages, result.ocr_pages) == ("pypdfium2+ocr:tesseract", 4, 1)
+    assert "Page 2" in result.text and "Northwind" in result.text
+    assert bisect_right(result.page_starts, result.text.index("Northwind")) == 4
+    plain = extract_bytes(pdf_bytes([LETTER, "Page 2", ""]), "letter.pdf")
+    assert (plain.engine, plain.ocr_pages) == ("pypdfium2", 0)
+
+
+def _drawing_pdf(segments: int) -> bytes:
+    """One page with no text: a polyline of ``segments`` segments."""
+    points = b" ".join(b"%d %d l" % (72 + i % 400, 100 + i % 600) for i in range(segments))
+    drawing = b"1 w 72 100 m " + points + b" S"
+    return assemble_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(drawing), drawing),
+        ]
+    )
+
+
+@pytest.mark.parametrize(("segments", "blank"), [(4, True), (OUTLINE_SEGMENTS, False)])
+def test_a_drawing_that_may_be_outlined_text_is_for_ocr(segments: int, blank: bool) -> None:
+    # A frame is nothing to read; hundreds of path segments may be glyphs set as outlines.
+    pdf = pdfium.PdfDocument(_drawing_pdf(segments))
+    try:
+        assert nothing_to_read(pdf[0], "") is blank
+    finally:
+        pdf.close()
+    if blank:
+        message = _raises(NoTextFound, lambda: extract_bytes(_drawing_pdf(segments), "frame.pdf"))
+        assert message.startswith("no text layer, and nothing on its 1 page for OCR to read")
 
 
 def test_force_reads_every_page_with_ocr() -> None:

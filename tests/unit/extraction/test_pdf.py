@@ -83,10 +83,12 @@ def test_pdf_encrypted_with_empty_user_password_reads_normally() -> None:
 
 
 def test_pdf_pages_without_text_are_an_error_not_empty_success() -> None:
-    # With OCR (the default) blank pages are read and found empty; with it off, as before.
+    # Blank pages hold nothing OCR could read (tests/unit/extraction/test_ocr.py): not read.
     blank = pdf_bytes(["", ""])
     message = _raises(NoTextFound, lambda: extract_bytes(blank, "scan.pdf"))
-    assert message == "no text layer, and OCR found no words on the 2 pages it read"
+    assert message == (
+        "no text layer, and nothing on its 2 pages for OCR to read (no images: blank pages?)"
+    )
     message = _raises(NoTextLayer, lambda: extract_bytes(blank, "scan.pdf", Limits(ocr="off")))
     assert message == "no extractable text (scanned image?)"
 
