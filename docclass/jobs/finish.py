@@ -118,6 +118,8 @@ class Finisher:
         refined: list[tuple[str, Verdict]] = []
         changed = 0
         for doc in docs:
+            if doc.content_key not in by_content:  # deleted meanwhile
+                continue
             answer, verdict = by_content[doc.content_key]
             single = doc.classifier_meta.get("single") or {
                 "category": doc.final_category,
