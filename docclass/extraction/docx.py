@@ -82,6 +82,9 @@ _PARA_TAGS = _w_tags("p")
 # Field codes (w:instrText) and deleted text (w:delText) are not w:t, so they are never read.
 _SKIP_TAGS = _w_tags("pPr", "del", "moveFrom")
 _TEXTPATH = f"{{{_V}}}textpath"
+_WALKED_TAGS = sorted(
+    _TEXT_TAGS | _TAB_TAGS | _BREAK_TAGS | _HYPHEN_TAGS | _PARA_TAGS | _SKIP_TAGS | {_TEXTPATH}
+)
 _HEADER_REF = _w_tags("headerReference")
 _FOOTER_REF = _w_tags("footerReference")
 _REL_ID_ATTRS = (f"{{{_R}}}id", f"{{{_R_STRICT}}}id")
@@ -147,11 +150,11 @@ def _pick_alternate_content(root: etree._Element) -> None:
 def _walk(root: etree._Element, sink: _Sink) -> None:
     """Document-order text: runs, tabs, breaks; a newline per paragraph; no deleted text."""
     _pick_alternate_content(root)
-    walker = etree.iterwalk(root, events=("start", "end"))
+    # Only the tags read or skipped come back to Python: the runs' formatting (most of a
+    # part's elements) is walked past in lxml's C loop.
+    walker = etree.iterwalk(root, events=("start", "end"), tag=_WALKED_TAGS)
     for event, el in walker:
         tag = el.tag
-        if not isinstance(tag, str):  # comments, processing instructions, entities
-            continue
         if event == "end":
             if tag in _PARA_TAGS:
                 sink.add("\n")
