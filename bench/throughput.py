@@ -53,7 +53,8 @@ SLOWEST = ("bug1978317.pdf", "issue6961.pdf", "GeoTopo-komprimiert.pdf")
 
 def mixed_set(folder: Path, copies: int) -> tuple[int, list[str]]:
     files = corpus_files()
-    kept = [p for c, p in files if not (c == "pdf-slow" and p.name in SLOWEST)]
+    dropped = [p for c, p in files if c == "pdf-slow" and p.name in SLOWEST]
+    kept = [p for _, p in files if p not in dropped]
     texts = sorted((SHARED / "eval" / "doctype-dev").rglob("*.txt"))
     n = 0
     for copy in range(copies):
@@ -62,7 +63,7 @@ def mixed_set(folder: Path, copies: int) -> tuple[int, list[str]]:
         for i, p in enumerate([*kept, *texts]):
             shutil.copyfile(p, target / f"{i:04d}-{p.name}")
             n += 1
-    return n, [p.name for c, p in files if c == "pdf-slow" and p.name in SLOWEST]
+    return n, [p.name for p in dropped]
 
 
 def text_set(folder: Path, n: int) -> None:

@@ -32,7 +32,7 @@ from docclass.extraction.errors import (
     _short,
 )
 from docclass.extraction.forms import _too_deep
-from docclass.extraction.scans import OCR_MIN_CHARS, candidates, nothing_to_read, ocr_pdf, visible
+from docclass.extraction.scans import blank_page, candidates, ocr_pdf
 from docclass.extraction.source import Extracted, _normalise, _Source
 from docclass.settings import Limits
 
@@ -187,7 +187,7 @@ def _pdf_pdfium(src: _Source, limits: Limits) -> _PdfRead:
                     finally:
                         textpage.close()
                     read.text_objects += _count_text_objects(page)
-                    if visible(text) < OCR_MIN_CHARS and nothing_to_read(page, text):
+                    if blank_page(page, text):
                         read.blank.add(index)
                     return text
                 finally:

@@ -2,7 +2,7 @@
 
 In ``auto`` a page is OCR'd when its text layer holds fewer than OCR_MIN_CHARS visible
 characters (a scan, perhaps with a stamped page number) and it holds something OCR could
-read (:func:`nothing_to_read`); in ``force`` every page is. OCR
+read (:func:`blank_page`); in ``force`` every page is. OCR
 reads at most ``ocr_max_pages`` pages per document, in page order, and once the soft
 deadline has passed with text in hand it stops at the pages it has: a long scan gives its
 first pages rather than a timeout.
@@ -41,15 +41,19 @@ class ScanRead:
     truncated: bool = False  # pages that needed OCR were left unread (page cap, time)
 
 
-def nothing_to_read(page: pdfium.PdfPage, text: str) -> bool:
-    """Whether a page shows nothing beyond its text layer that OCR could read.
+def blank_page(page: pdfium.PdfPage, text: str) -> bool:
+    """Whether a page, read from its text layer as ``text``, is one OCR would find nothing on.
 
-    True when the page holds no image, no form XObject (which may hold one), no drawing
-    complex enough to be outlined text, and no more text objects than its text layer has
-    visible characters (pdfium decoded them all). Blank pages and pages that show only a
-    page number are the common case: OCR'd, each costs a render and a recognition to find
-    nothing. Counted on the raw handles, without Python wrappers per object.
+    True when the text layer is too short to count as text (OCR_MIN_CHARS) and the page
+    holds no image, no form XObject (which may hold one), no drawing complex enough to be
+    outlined text, and no more text objects than its text layer has visible characters
+    (pdfium decoded them all). Blank pages and pages that show only a page number are the
+    common case: OCR'd, each costs a render and a recognition to find nothing. Counted on
+    the raw handles, without Python wrappers per object.
     """
+    shown = visible(text)
+    if shown >= OCR_MIN_CHARS:
+        return False
     raw = pdfium.raw
     text_objects = segments = 0
     for index in range(raw.FPDFPage_CountObjects(page.raw)):
@@ -63,13 +67,13 @@ def nothing_to_read(page: pdfium.PdfPage, text: str) -> bool:
             segments += max(raw.FPDFPath_CountSegments(obj), 0)
             if segments >= OUTLINE_SEGMENTS:
                 return False
-    return text_objects <= visible(text)
+    return text_objects <= shown
 
 
 def candidates(texts: list[str], limits: Limits, blank: Collection[int] = ()) -> list[int]:
     """The pages OCR should read, in page order (before the page cap).
 
-    ``blank``: pages with nothing to read beyond their text layer (:func:`nothing_to_read`).
+    ``blank``: pages OCR would find nothing on (:func:`blank_page`).
     """
     if limits.ocr == "force":
         return list(range(len(texts)))

@@ -102,18 +102,17 @@ class Finisher:
         readings = documents.classifier_readings(db=self.db, docs=docs)
         if not readings:  # the size rule was applied to the count above
             return 0
-        keys = list(readings)
         task = RefineTask(
             spec=spec,
-            texts=[readings[k].classifier_input for k in keys],
-            detectors=[readings[k].detectors for k in keys],
-            embeddings=[readings[k].embedding for k in keys],
+            texts=[r.classifier_input for r in readings.values()],
+            detectors=[r.detectors for r in readings.values()],
+            embeddings=[r.embedding for r in readings.values()],
         )
-        timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(keys) / 1000)
+        timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(readings) / 1000)
         reviews = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
         # One verdict per content, copied per document with what is the document's own.
         by_content = {
-            k: (r.classification, r.verdict()) for k, r in zip(keys, reviews, strict=True)
+            k: (r.classification, r.verdict()) for k, r in zip(readings, reviews, strict=True)
         }
         refined: list[tuple[str, Verdict]] = []
         changed = 0

@@ -285,6 +285,14 @@ class Database:
         self.write_engine.dispose()
 
 
+def bound_fields(model: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A model's fields as they are, keyed ``v_<field>`` for a statement's bind parameters.
+
+    No ``model_dump``: its deep copy cost 60 us a row, more than the write itself.
+    """
+    return {f"v_{k}": getattr(model, k) for k in fields}
+
+
 def plain_rows(s: Session, query: Executable) -> list[tuple[Any, ...]]:
     """The rows of a SELECT as the driver returns them: no per-value type processing.
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, or_
 from sqlmodel import col, select, update
 
 from docclass.schemas import DocStatus, DocumentOut, Verdict, utcnow
-from docclass.store.db import Database
+from docclass.store.db import Database, bound_fields
 from docclass.store.tables import Document, Job
 
 
@@ -171,8 +171,8 @@ def classifier_readings(*, db: Database, docs: Sequence[Refinable]) -> dict[str,
     key_of = {doc_id: key for key, doc_id in first.items()}
     ids = list(key_of)
     found: dict[str, ClassifierReading] = {}
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        with db.read() as s:
+    with db.read() as s:
+        for start in range(0, len(ids), _IDS_PER_QUERY):
             rows = s.exec(
                 select(
                     Document.id,
@@ -181,8 +181,8 @@ def classifier_readings(*, db: Database, docs: Sequence[Refinable]) -> dict[str,
                     Document.embedding,
                 ).where(col(Document.id).in_(ids[start : start + _IDS_PER_QUERY]))
             ).all()
-        for doc_id, text, detectors, embedding in rows:
-            found[key_of[doc_id]] = ClassifierReading(text or "", detectors or [], embedding)
+            for doc_id, text, detectors, embedding in rows:
+                found[key_of[doc_id]] = ClassifierReading(text or "", detectors or [], embedding)
     return {key: found[key] for key in first if key in found}
 
 
@@ -206,7 +206,6 @@ def _refine_statement():
 
 
 _REFINE = _refine_statement()
-# Read as they are: model_dump's deep copy costs more than the write, row for row.
 _VERDICT_FIELDS = tuple(Verdict.model_fields)
 
 
@@ -226,8 +225,7 @@ def save_refined(
         return 0
     now = utcnow()
     rows = [
-        {"b_id": doc_id, "v_updated_at": now}
-        | {f"v_{k}": getattr(verdict, k) for k in _VERDICT_FIELDS}
+        {"b_id": doc_id, "v_updated_at": now} | bound_fields(verdict, _VERDICT_FIELDS)
         for doc_id, verdict in refined
     ]
     with db.write() as s:

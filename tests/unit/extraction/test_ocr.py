@@ -25,7 +25,7 @@ from docclass.extraction import (
     extract_file,
     ocr,
 )
-from docclass.extraction.scans import OUTLINE_SEGMENTS, nothing_to_read
+from docclass.extraction.scans import OUTLINE_SEGMENTS, blank_page
 from docclass.settings import Limits, load_settings
 from tests.builders import assemble_pdf, pdf_bytes
 from tests.scans import INVOICE, image_bytes, image_pdf, page_images
@@ -196,7 +196,7 @@ def test_a_mixed_pdf_gets_its_text_layer_and_ocr_each_on_its_page(invoice_page: 
     assert bisect_right(starts, text.rindex("Northwind")) == 3
 
 
-def test_pages_with_nothing_to_read_beyond_their_text_are_not_ocrd(invoice_page: list) -> None:
+def test_pages_with_blank_page_beyond_their_text_are_not_ocrd(invoice_page: list) -> None:
     # A page number alone, or a blank page, has no picture for OCR to read: left as it is.
     data = image_pdf(invoice_page, pages=4, text_pages={0: LETTER, 1: "Page 2", 2: " "})
     result = extract_bytes(data, "report.pdf")
@@ -226,7 +226,7 @@ def test_a_drawing_that_may_be_outlined_text_is_for_ocr(segments: int, blank: bo
     # A frame is nothing to read; hundreds of path segments may be glyphs set as outlines.
     pdf = pdfium.PdfDocument(_drawing_pdf(segments))
     try:
-        assert nothing_to_read(pdf[0], "") is blank
+        assert blank_page(pdf[0], "") is blank
     finally:
         pdf.close()
     if blank:
