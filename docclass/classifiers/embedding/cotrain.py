@@ -9,16 +9,22 @@ data (issue 13), not tuned on the development sets. Deterministic: no randomness
 (lbfgs, fixed order), so the same batch gives the same answers. Which batch sizes co-train is
 the local classifier's batch policy (``SELF_TRAIN_MIN``).
 
-scikit-learn is imported on the first call (it takes seconds per process).
+The TF-IDF and the logistic regression are scikit-learn's, restated in numpy and scipy
+(:func:`batch_tfidf`, :mod:`docclass.classifiers.linear`) so that no process imports it.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
+import re
+from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
+from scipy import sparse
+
+from docclass.classifiers.linear import fit_logistic
 
 SHARES = (0.5, 0.7, 0.9)
 HEAD_CHARS = 5000
@@ -45,27 +51,72 @@ def confident_rows(probs: np.ndarray, share: float) -> np.ndarray:
     return np.asarray(sorted(keep), dtype=np.int64)
 
 
-def batch_features(texts: Sequence[str], doc_vectors: np.ndarray | None) -> object:
-    """Sparse [TF-IDF of the batch | weighted embeddings] rows."""
-    from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
+_WORD = re.compile(r"(?u)\b[^\W\d_]{2,}\b")  # words of two letters or more, no digits
 
-    vectorizer = TfidfVectorizer(
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        min_df=2 if len(texts) >= 20 else 1,
-        max_df=0.9,
-        max_features=50_000,
-        token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
-        dtype=np.float32,
+
+def batch_tfidf(
+    texts: Sequence[str], *, min_df: int, max_df: float, max_features: int
+) -> sparse.csr_matrix:
+    """Word 1–2-gram TF-IDF fitted on the batch: scikit-learn's ``TfidfVectorizer`` with
+    ``ngram_range=(1, 2), sublinear_tf=True, dtype=float32``, the token pattern above and
+    these limits, step by step (terms sorted by name; the ``max_features`` most frequent
+    kept, in scikit-learn's order; smoothed IDF; rows L2-normalised). It replaces it to keep
+    scikit-learn's import out of the process (see docclass.classifiers.linear).
+    No term left: a matrix without columns.
+    """
+    vocabulary: dict[str, int] = {}
+    indices: list[int] = []
+    counts: list[int] = []
+    indptr = [0]
+    for text in texts:
+        words = _WORD.findall(text.lower())
+        row = Counter(
+            vocabulary.setdefault(term, len(vocabulary))
+            for term in [*words, *(f"{a} {b}" for a, b in pairwise(words))]
+        )
+        indices.extend(row)
+        counts.extend(row.values())
+        indptr.append(len(indices))
+    n = len(texts)
+    if not vocabulary:
+        return sparse.csr_matrix((n, 0), dtype=np.float32)
+    rank = np.empty(len(vocabulary), dtype=np.int64)
+    for new, term in enumerate(sorted(vocabulary)):
+        rank[vocabulary[term]] = new
+    x = sparse.csr_matrix(
+        (np.asarray(counts, dtype=np.float32), rank[indices], indptr),
+        shape=(n, len(vocabulary)),
     )
+    df = np.bincount(x.indices, minlength=x.shape[1])
+    keep = (df <= max_df * n) & (df >= min_df)
+    if keep.sum() > max_features:
+        totals = np.asarray(x.sum(axis=0)).ravel()
+        top = (-totals[keep]).argsort()[:max_features]
+        limited = np.zeros(len(keep), dtype=bool)
+        limited[np.flatnonzero(keep)[top]] = True
+        keep = limited
+    if not keep.any():
+        return sparse.csr_matrix((n, 0), dtype=np.float32)
+    x = sparse.csr_matrix(x[:, np.flatnonzero(keep)])
+    idf = np.full(x.shape[1], n + 1, dtype=np.float32)
+    idf /= np.bincount(x.indices, minlength=x.shape[1]).astype(np.float32) + 1.0
+    np.log(idf, out=idf)
+    idf += 1.0
+    np.log(x.data, out=x.data)
+    x.data += 1.0
+    x.data *= idf[x.indices]
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1), dtype=np.float32).ravel())
+    norms[norms == 0] = 1.0
+    x.data /= np.repeat(norms, np.diff(x.indptr))
+    return x
+
+
+def batch_features(texts: Sequence[str], doc_vectors: np.ndarray | None) -> sparse.csr_matrix:
+    """Sparse [TF-IDF of the batch | weighted embeddings] rows."""
     heads = [t[:HEAD_CHARS] for t in texts]
-    try:
-        tfidf = vectorizer.fit_transform(heads)
-    except ValueError:  # no word in the whole batch
-        tfidf = sparse.csr_matrix((len(texts), 0), dtype=np.float32)
+    tfidf = batch_tfidf(heads, min_df=2 if len(texts) >= 20 else 1, max_df=0.9, max_features=50_000)
     if doc_vectors is None:
-        return tfidf.tocsr()
+        return tfidf
     dense = sparse.csr_matrix(np.asarray(doc_vectors, dtype=np.float32) * EMBEDDING_WEIGHT)
     return sparse.hstack([tfidf, dense], format="csr")
 
@@ -85,8 +136,6 @@ def co_train(
     on TF-IDF alone. A batch with fewer than two categories among its confident answers
     cannot train anything and keeps its seed.
     """
-    from sklearn.linear_model import LogisticRegression
-
     seed = np.asarray(seed_probs, dtype=np.float64)
     if seed.shape[0] != len(texts):
         raise ValueError(f"{seed.shape[0]} rows of seed scores for {len(texts)} texts")
@@ -98,11 +147,8 @@ def co_train(
         labels = probs[rows].argmax(axis=1)
         if len(np.unique(labels)) < 2:
             break
-        model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-        with warnings.catch_warnings():  # "more classes than half the samples": expected here
-            warnings.simplefilter("ignore", UserWarning)
-            model.fit(x[rows], labels)
+        model = fit_logistic(x[rows], labels, c=C, balanced=True, max_iter=2000)
         fitted = np.zeros((len(texts), n_classes))
-        fitted[:, model.classes_] = model.predict_proba(x)
+        fitted[:, model.classes] = model.predict_proba(x)
         probs = (1 - seed_weight) * fitted + seed_weight * seed
     return probs

@@ -26,10 +26,9 @@ from docclass.classifiers.local.meaning import Meaning, reads_topics, shared_emb
 from docclass.classifiers.local.supervised import (
     SVM_TEMPERATURE,
     TRUSTED_PER_CLASS,
-    _linear_svc,
     _Supervised,
-    _svm_scores,
     blend,
+    linear_svm,
 )
 from docclass.classifiers.local.tokens import _Doc, _fit_tfidf
 from docclass.classifiers.local.zero_shot import (
@@ -300,10 +299,10 @@ class LocalClassifier:
         classes = np.unique(train_y)
         if len(classes) < 2 or x.shape[1] == 0:
             return probs
-        model = _linear_svc(balanced=True).fit(train_x, train_y)
-        fitted = softmax(_svm_scores(model, x), SVM_TEMPERATURE)
+        model = linear_svm(train_x, train_y, balanced=True)
+        fitted = softmax(model.decision_function(x), SVM_TEMPERATURE)
         log_fit = np.full(prior.shape, math.log(1.0 / len(classes)))
-        log_fit[:, model.classes_] = np.log(np.clip(fitted, 1e-9, 1.0))
+        log_fit[:, model.classes] = np.log(np.clip(fitted, 1e-9, 1.0))
         return softmax(np.log(np.clip(prior, 1e-9, 1.0)) + SELF_TRAIN_WEIGHT * log_fit, 1.0)
 
     # -- explanation --

@@ -4,8 +4,8 @@ With examples (taxonomy example folders, analyst corrections) a linear SVM over 
 is fitted and blended log-linearly with the zero-shot scores, so categories without examples
 still compete and the zero-shot prior fades as examples accumulate.
 
-scikit-learn is imported only when a model is fitted (:func:`_linear_svc`), not with this
-package: the import costs seconds, and zero-shot classification never needs it.
+The SVM is :func:`docclass.classifiers.linear.fit_svm` (scikit-learn's ``LinearSVC``
+objective, without importing scikit-learn).
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
+from docclass.classifiers.linear import LinearModel, fit_svm
 from docclass.classifiers.local.tokens import _Doc, _Vectorizer
 from docclass.classifiers.local.zero_shot import softmax
-
-if TYPE_CHECKING:
-    from sklearn.svm import LinearSVC
 
 # Log-linear weight of the zero-shot distribution next to the examples' model, at zero
 # examples; it fades as 1 / (1 + examples per category / 20).
@@ -37,18 +34,25 @@ TRUSTED_PER_CLASS = 5.0
 ONE_CLASS_WEIGHT = 4.0
 
 
-def _linear_svc(*, balanced: bool = False) -> LinearSVC:
-    """An unfitted linear SVM; sklearn is imported on the first call (seconds), not before."""
-    from sklearn.svm import LinearSVC
+def linear_svm(
+    x: sparse.spmatrix, y: Sequence[object] | np.ndarray, *, balanced: bool = False
+) -> LinearModel:
+    """The classifier's linear SVM (C = SVM_C), fitted."""
+    return fit_svm(x, y, c=SVM_C, balanced=balanced)
 
-    weight = "balanced" if balanced else None
-    return LinearSVC(C=SVM_C, class_weight=weight, random_state=0)  # same answers every run
 
+def stratified_folds(y: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` (train, test) index splits, each class spread evenly over the folds.
 
-def _svm_scores(model: LinearSVC, x: sparse.spmatrix) -> np.ndarray:
-    """One decision value per class, also for two classes (where sklearn gives one column)."""
-    d = model.decision_function(x)
-    return np.column_stack([-d, d]) if d.ndim == 1 else d
+    Members of a class are dealt round-robin in a fixed shuffled order (seed 0): the same
+    labels give the same folds every run.
+    """
+    fold = np.empty(len(y), dtype=np.int64)
+    order = np.random.default_rng(0).permutation(len(y))
+    for label in np.unique(y):
+        members = order[y[order] == label]
+        fold[members] = np.arange(len(members)) % k
+    return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(k)]
 
 
 class _Supervised:
@@ -69,41 +73,32 @@ class _Supervised:
         self.train = self.vectorizer.fitted
         self.train_by_term = self.train.T.tocsr()  # rows = terms, for one-doc nearest search
         self.per_class = float(np.median(list(Counter(self.labels).values())))
-        self.model: LinearSVC | None = None
-        self.coef = np.zeros((0, self.vectorizer.size))
-        self.intercept = np.zeros(0)
+        self.model: LinearModel | None = None
         self.temperature = SVM_TEMPERATURE
         if len(self.classes) >= 2 and self.vectorizer.size:
-            self.model = _linear_svc().fit(self.train, self.labels)
-            self.coef = self.model.coef_
-            self.intercept = self.model.intercept_
-            if len(self.classes) == 2:
-                self.coef = np.vstack([-self.coef[0], self.coef[0]])
-                self.intercept = np.array([-self.intercept[0], self.intercept[0]])
+            self.model = linear_svm(self.train, self.labels)
             self.temperature = self._calibrate()
 
     def _calibrate(self) -> float:
         """Temperature minimising the log-loss of out-of-fold margins (≥2 per class)."""
-        from sklearn.model_selection import StratifiedKFold
-
         y = np.array([self.classes.index(c) for c in self.labels])
         smallest = int(np.bincount(y).min())
         if smallest < 2 or len(y) < 8:
             return SVM_TEMPERATURE
-        folds = StratifiedKFold(n_splits=min(3, smallest), shuffle=True, random_state=0)
         margins = np.zeros((len(y), len(self.classes)))
-        for train, test in folds.split(self.train, y):
-            fold = _linear_svc().fit(self.train[train], y[train])
-            margins[test] = _svm_scores(fold, self.train[test])
+        for train, test in stratified_folds(y, min(3, smallest)):
+            fold = linear_svm(self.train[train], y[train])
+            margins[test] = fold.decision_function(self.train[test])
         grid = np.geomspace(0.05, 2.0, 24)
         losses = [-np.log(softmax(margins, t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
         return float(grid[int(np.argmin(losses))])
 
     def proba(self, docs: Sequence[_Doc]) -> np.ndarray:
         """Class probabilities; with one class only, the cosine to the nearest example."""
-        if self.model is None:
+        model = self.model
+        if model is None:
             return np.array([[self.similarity(d)] for d in docs])
-        margins = np.vstack([self.coef[:, d.cols] @ d.data + self.intercept for d in docs])
+        margins = np.vstack([model.coef[:, d.cols] @ d.data + model.intercept for d in docs])
         return softmax(margins, self.temperature)
 
     def _similarities(self, doc: _Doc) -> np.ndarray:
@@ -119,7 +114,7 @@ class _Supervised:
     def contributions(self, doc: _Doc, category: str) -> np.ndarray | None:
         if self.model is None or category not in self.classes:
             return None
-        return doc.data * self.coef[self.classes.index(category), doc.cols]
+        return doc.data * self.model.coef[self.classes.index(category), doc.cols]
 
 
 def blend(

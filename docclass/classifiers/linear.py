@@ -1,0 +1,169 @@
+"""The two linear models the offline classifiers fit: a linear SVM and a logistic regression.
+
+They minimise the same objectives as scikit-learn's ``LinearSVC`` (squared hinge, one
+against the rest, liblinear's class weighting, the intercept a regularised constant feature)
+and ``LogisticRegression`` (multinomial, lbfgs, intercept not regularised), with the same
+optimiser scikit-learn uses for the latter (scipy's L-BFGS-B). Both objectives are strictly
+convex, so the optimum is one and the answers agree with scikit-learn's to its tolerance
+(tests/unit/classifiers/test_linear.py compares them).
+
+Why not scikit-learn itself: importing it costs about a second of CPU in every process that
+fits (it imports scipy.stats and pandas), which was a fifth of a whole ``classify`` run on
+the benchmark set; scipy.optimize costs a fifth of that. Deterministic: no randomness, and
+the same inputs give the same floating-point steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+# scikit-learn's defaults for these estimators.
+SVM_TOL = 1e-4
+LOGISTIC_TOL = 1e-4
+MAX_ITER = 1000
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """Fitted weights: one row of ``coef`` and one ``intercept`` per class in ``classes``."""
+
+    classes: np.ndarray
+    coef: np.ndarray  # (classes, features)
+    intercept: np.ndarray  # (classes,)
+
+    def decision_function(self, x: sparse.spmatrix | np.ndarray) -> np.ndarray:
+        """One score per row and class (also for two classes, unlike scikit-learn)."""
+        return np.asarray(x @ self.coef.T) + self.intercept
+
+    def predict_proba(self, x: sparse.spmatrix | np.ndarray) -> np.ndarray:
+        return _softmax(self.decision_function(x))
+
+
+def balanced_weights(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """scikit-learn's ``class_weight="balanced"``: n / (classes × members), per class."""
+    counts = np.array([np.count_nonzero(y == c) for c in classes], dtype=float)
+    return len(y) / (len(classes) * counts)
+
+
+def _lbfgs(
+    fun: object, size: int, *, tol: float, max_iter: int, bounds: bool = False
+) -> np.ndarray:
+    """scipy's L-BFGS-B from zero, with scikit-learn's options; ``bounds``: every x ≥ 0."""
+    from scipy.optimize import minimize  # 0.2 s: imported where a model is fitted
+
+    eps = 64 * np.finfo(float).eps
+    options = {"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": eps}
+    limits = [(0.0, None)] * size if bounds else None
+    return minimize(
+        fun, np.zeros(size), method="L-BFGS-B", jac=True, bounds=limits, options=options
+    ).x
+
+
+def fit_svm(
+    x: sparse.spmatrix,
+    y: Sequence[object] | np.ndarray,
+    *,
+    c: float,
+    balanced: bool = False,
+    tol: float = SVM_TOL,
+    max_iter: int = MAX_ITER,
+) -> LinearModel:
+    """L2-regularised squared-hinge SVM, one class against the rest (two classes: one model).
+
+    Per class k: minimise ½‖[w, b]‖² + Σᵢ Cᵢ · max(0, 1 − tᵢ(w·xᵢ + b))², tᵢ = ±1. As in
+    liblinear, a class weight scales C for that class's own documents only (the rest keep
+    C), and with two classes one model separates classes[1] (positive) from classes[0].
+    All classes' problems are independent and are solved together as one sum.
+    """
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError("a linear SVM needs at least two classes")
+    x = sparse.csr_matrix(x, dtype=float)
+    weights = balanced_weights(y, classes) if balanced else np.ones(len(classes))
+    index = np.searchsorted(classes, y)
+    if len(classes) == 2:
+        targets = np.where(index == 1, 1.0, -1.0)[:, None]
+        cost = (c * weights[index])[:, None]
+    else:
+        own = np.arange(len(classes))[None, :] == index[:, None]
+        targets = np.where(own, 1.0, -1.0)
+        cost = np.where(own, c * weights[None, :], c)
+    # Solved in the dual (liblinear's own formulation), n variables per class instead of d:
+    # minimise ½ aᵀ(Q + D)a − Σa over a ≥ 0, Q = (t tᵀ) ∘ (X Xᵀ + 1), D = diag(1 / 2Cᵢ);
+    # then w = Xᵀ(t ∘ a) and b = Σ t ∘ a. Text batches have far fewer documents than words.
+    gram = np.asarray((x @ x.T).todense()) + 1.0
+    ridge = 1.0 / (2.0 * cost)
+    if ridge.shape[1] != targets.shape[1]:
+        ridge = np.broadcast_to(ridge, targets.shape)
+
+    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        a = flat.reshape(targets.shape)
+        ta = targets * a
+        grad = targets * (gram @ ta) + ridge * a - 1.0
+        loss = 0.5 * float((a * (grad + 1.0)).sum()) - float(a.sum())
+        return loss, grad.ravel()
+
+    a = _lbfgs(objective, targets.size, tol=tol, max_iter=max_iter, bounds=True)
+    ta = targets * a.reshape(targets.shape)
+    coef, intercept = np.asarray(x.T @ ta).T, ta.sum(axis=0)
+    if len(classes) == 2:  # both rows, so that decision_function has a column per class
+        coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
+    return LinearModel(classes, np.ascontiguousarray(coef), np.asarray(intercept))
+
+
+def fit_logistic(
+    x: sparse.spmatrix | np.ndarray,
+    y: Sequence[object] | np.ndarray,
+    *,
+    c: float,
+    balanced: bool = False,
+    tol: float = LOGISTIC_TOL,
+    max_iter: int = MAX_ITER,
+) -> LinearModel:
+    """Multinomial logistic regression, as scikit-learn's lbfgs solver states it.
+
+    Minimise Σᵢ sᵢ · cross-entropyᵢ / Σs + ‖W‖² / (2 C Σs), sᵢ the class weight of
+    document i's class; intercepts are not regularised.
+    """
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError("a logistic regression needs at least two classes")
+    x = sparse.csr_matrix(x, dtype=float)
+    n, d = x.shape
+    k = len(classes)
+    index = np.searchsorted(classes, y)
+    sample = (balanced_weights(y, classes) if balanced else np.ones(k))[index]
+    total = float(sample.sum())
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), index] = 1.0
+    reg = 1.0 / (c * total)
+    xt = x.T.tocsr()
+
+    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        w = flat.reshape(d + 1, k)
+        scores = x @ w[:d] + w[d]
+        scores -= scores.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(scores).sum(axis=1, keepdims=True))
+        log_p = scores - log_norm
+        loss = -float((sample[:, None] * onehot * log_p).sum()) / total
+        loss += 0.5 * reg * float((w[:d] * w[:d]).sum())
+        g = sample[:, None] * (np.exp(log_p) - onehot) / total
+        grad = np.empty_like(w)
+        grad[:d] = xt @ g + reg * w[:d]
+        grad[d] = g.sum(axis=0)
+        return loss, grad.ravel()
+
+    w = _lbfgs(objective, (d + 1) * k, tol=tol, max_iter=max_iter).reshape(d + 1, k)
+    return LinearModel(classes, np.ascontiguousarray(w[:d].T), w[d].copy())
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
