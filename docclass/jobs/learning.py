@@ -15,6 +15,7 @@ from docclass.jobs.finish import Finisher
 from docclass.jobs.spec import taxonomy_of
 from docclass.store import documents
 from docclass.store.db import Database
+from docclass.store.documents import Refinable
 from docclass.store.jobs import get_job_row
 
 # Seconds suggesting may take per 1,000 documents in its reader process (at least 30 s).
@@ -45,20 +46,30 @@ class Learner:
         self.finisher = finisher
 
     def suggestions(self, job_id: str, k: int) -> list[str]:
-        """Ids of the uncorrected documents whose correction would teach the most, best first."""
+        """Ids of the uncorrected documents whose correction would teach the most, best first
+        (one document per content: never two copies of a file)."""
         job = get_job_row(db=self.db, job_id=job_id)
         if job is None or not uses_local(job.classifier) or k <= 0:
             return []
         names = taxonomy_of(job).names
         docs = documents.refinable_documents(db=self.db, job_id=job_id, classifier="local")
         docs = [d for d in docs if d.scores and set(d.scores) == set(names)]
+        # One row per content, its first copy: copies of a file teach the same thing once, and
+        # a content that any copy's correction already taught is no longer worth suggesting.
+        first: dict[str, Refinable] = {}
+        corrected: set[str] = set()
+        for d in docs:
+            first.setdefault(d.content_key, d)
+            if d.corrected_category:
+                corrected.add(d.content_key)
+        docs = list(first.values())
         if not docs:
             return []
         readings = documents.classifier_readings(db=self.db, docs=docs)
         task = SuggestTask(
             heads=[readings[d.content_key].classifier_input for d in docs],
             probs=[[float(d.scores[n]) for n in names] for d in docs],
-            corrected=[i for i, d in enumerate(docs) if d.corrected_category],
+            corrected=[i for i, d in enumerate(docs) if d.content_key in corrected],
             k=k,
         )
         timeout = max(30.0, S_PER_1000 * len(docs) / 1000)

@@ -60,3 +60,28 @@ def test_suggested_corrections_are_unsure_and_rescoring_learns_from_them(tmp_pat
         assert right(after) >= right(before)
     finally:
         service.stop()
+
+
+def test_suggestions_name_each_content_once_and_skip_what_a_copy_taught(tmp_path: Path) -> None:
+    files = complaints(4)  # 36 real complaints, each uploaded twice under two names
+    uploads = [Upload(f"{copy}-{f.name}", f) for copy in ("a", "b") for f in files]
+    service = make_service(tmp_path)
+    try:
+        taxonomy = load_taxonomy(COMPLAINTS / "taxonomy.toml")
+        job_id = service.submit(uploads, taxonomy=taxonomy)
+        assert service.wait_job(job_id, timeout=300) == "completed"
+        docs = {d.id: d for d in documents.job_documents(db=service.db, job_id=job_id)}
+
+        suggested = service.suggest_corrections(job_id, k=8)
+        contents = [docs[i].sha256 for i in suggested]
+        assert len(suggested) == 8 and len(set(contents)) == 8
+
+        # Correcting one copy teaches its content: neither copy is suggested again.
+        taught = suggested[0]
+        copy = next(i for i, d in docs.items() if d.sha256 == contents[0] and i != taught)
+        service.correct(copy, files[0].parent.name, corrected_by="ana")
+        again = service.suggest_corrections(job_id, k=8)
+        assert taught not in again and copy not in again
+        assert len({docs[i].sha256 for i in again}) == len(again) == 8
+    finally:
+        service.stop()
