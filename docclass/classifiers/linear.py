@@ -77,7 +77,6 @@ def fit_svm(
     Per class k: minimise ½‖[w, b]‖² + Σᵢ Cᵢ · max(0, 1 − tᵢ(w·xᵢ + b))², tᵢ = ±1. As in
     liblinear, a class weight scales C for that class's own documents only (the rest keep
     C), and with two classes one model separates classes[1] (positive) from classes[0].
-    All classes' problems are independent and are solved together as one sum.
     """
     y = np.asarray(y)
     classes = np.unique(y)
@@ -96,20 +95,17 @@ def fit_svm(
     # Solved in the dual (liblinear's own formulation), n variables per class instead of d:
     # minimise ½ aᵀ(Q + D)a − Σa over a ≥ 0, Q = (t tᵀ) ∘ (X Xᵀ + 1), D = diag(1 / 2Cᵢ);
     # then w = Xᵀ(t ∘ a) and b = Σ t ∘ a. Text batches have far fewer documents than words.
+    # One class at a time: solved jointly, L-BFGS took three to five times the steps.
     gram = np.asarray((x @ x.T).todense()) + 1.0
-    ridge = 1.0 / (2.0 * cost)
-    if ridge.shape[1] != targets.shape[1]:
-        ridge = np.broadcast_to(ridge, targets.shape)
+    ta = np.zeros(targets.shape)
+    for k in range(targets.shape[1]):
+        t, ridge = targets[:, k], 1.0 / (2.0 * cost[:, k])
 
-    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        a = flat.reshape(targets.shape)
-        ta = targets * a
-        grad = targets * (gram @ ta) + ridge * a - 1.0
-        loss = 0.5 * float((a * (grad + 1.0)).sum()) - float(a.sum())
-        return loss, grad.ravel()
+        def objective(a: np.ndarray, t: np.ndarray = t, ridge: np.ndarray = ridge) -> tuple:
+            grad = t * (gram @ (t * a)) + ridge * a - 1.0
+            return 0.5 * float(a @ (grad + 1.0)) - float(a.sum()), grad
 
-    a = _lbfgs(objective, targets.size, tol=tol, max_iter=max_iter, bounds=True)
-    ta = targets * a.reshape(targets.shape)
+        ta[:, k] = t * _lbfgs(objective, len(t), tol=tol, max_iter=max_iter, bounds=True)
     coef, intercept = np.asarray(x.T @ ta).T, ta.sum(axis=0)
     if len(classes) == 2:  # both rows, so that decision_function has a column per class
         coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
