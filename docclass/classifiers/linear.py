@@ -77,6 +77,8 @@ def fit_svm(
     Per class k: minimise ½‖[w, b]‖² + Σᵢ Cᵢ · max(0, 1 − tᵢ(w·xᵢ + b))², tᵢ = ±1. As in
     liblinear, a class weight scales C for that class's own documents only (the rest keep
     C), and with two classes one model separates classes[1] (positive) from classes[0].
+    Memory: the n × n Gram matrix of the dual (8 n² bytes); callers bound n (a batch pass
+    has at most 2,000 documents, a taxonomy at most 1,000 examples).
     """
     y = np.asarray(y)
     classes = np.unique(y)

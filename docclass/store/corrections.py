@@ -72,8 +72,16 @@ def accept_documents(
     return int(n)
 
 
+# A taxonomy's model learns from its most recent corrections, at most this many: enough for
+# every category (a few per category already help), and a bound on fitting it, which every
+# reader process does and whose solver's memory grows with the square of the examples
+# (docclass.classifiers.linear).
+EXAMPLES_MAX = 1000
+
+
 def correction_examples(*, db: Database, taxonomy_name: str) -> list[tuple[str, str]]:
-    """(text the classifier read, category) of each corrected document under a taxonomy."""
+    """(text the classifier read, category) of the corrected documents under a taxonomy,
+    the most recently corrected first, at most EXAMPLES_MAX (a fixed order: same model)."""
     with db.read() as s:
         rows = s.exec(
             select(Document.classifier_input, Document.corrected_category)
@@ -83,6 +91,8 @@ def correction_examples(*, db: Database, taxonomy_name: str) -> list[tuple[str, 
                 col(Document.corrected_category).is_not(None),
                 col(Document.classifier_input).is_not(None),
             )
+            .order_by(col(Document.reviewed_at).desc(), col(Document.id))
+            .limit(EXAMPLES_MAX)
         ).all()
     return [(text, category) for text, category in rows if text and category]
 

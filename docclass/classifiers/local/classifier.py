@@ -58,6 +58,10 @@ CENTRE_MIN = 50
 SELF_TRAIN_MIN = 100
 SELF_TRAIN_SHARES = (0.5, 0.7, 0.9)
 SELF_TRAIN_WEIGHT = 1.0
+# At most this many of the batch's documents train a round (each class keeping its share):
+# the SVM's solver holds an n × n matrix (docclass.classifiers.linear), and an analyst's
+# re-score may cover a job of 10,000 documents. Jobs' own batch passes stay below it.
+SELF_TRAIN_ROWS = 2000
 
 
 def _head(text: str) -> str:
@@ -282,7 +286,7 @@ class LocalClassifier:
         """
         pred = probs.argmax(axis=1)
         conf = probs.max(axis=1)
-        chosen: list[int] = []
+        ranked: list[np.ndarray] = []  # per class, its most confident share, best first
         for c in np.unique(pred):
             if self._zero.catch_all[c]:
                 continue  # "other" is no coherent class to learn from
@@ -290,7 +294,9 @@ class LocalClassifier:
             if len(members) < 2:
                 continue
             order = members[np.argsort(-conf[members])]
-            chosen.extend(order[: max(2, round(len(members) * share))].tolist())
+            ranked.append(order[: max(2, round(len(members) * share))])
+        scale = min(1.0, SELF_TRAIN_ROWS / max(1, sum(len(r) for r in ranked)))
+        chosen = [int(i) for r in ranked for i in r[: max(2, int(len(r) * scale))]]
         train_x = x[chosen]
         train_y = pred[chosen]
         if x_examples is not None and len(y_examples):

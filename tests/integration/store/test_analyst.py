@@ -195,3 +195,20 @@ def test_jobs_sort_by_their_own_columns(db: Database) -> None:
     assert [j.name for j in listing.jobs] == ["alpha", "beta", "gamma"]
     newest = jobs.list_jobs(db=db)
     assert [j.name for j in newest.jobs] == ["gamma", "alpha", "beta"]
+
+
+def test_examples_are_the_latest_corrections_up_to_the_cap(db: Database, monkeypatch) -> None:
+    job_id = named_job(db, [f"d{i}.txt" for i in range(5)])
+    texts = [f"text {i}" for i in range(5)]
+    read = [DocumentResult(kind="text", classifier_input=t) for t in texts]
+    ids = finish(db, job_id, read)
+    labels = ["receipt", "invoice", "receipt", "invoice", "receipt"]
+    for doc_id, category in zip(ids, labels, strict=True):
+        corrections.correct_document(db=db, doc_id=doc_id, category=category)
+    newest_first = list(zip(texts, labels, strict=True))[::-1]
+    assert corrections.correction_examples(db=db, taxonomy_name="t") == newest_first
+
+    corrections.correct_document(db=db, doc_id=ids[0], category="invoice")  # d0 again: newest
+    monkeypatch.setattr(corrections, "EXAMPLES_MAX", 3)
+    latest = corrections.correction_examples(db=db, taxonomy_name="t")
+    assert latest == [(texts[0], "invoice"), (texts[4], "receipt"), (texts[3], "invoice")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docclass.classifiers.local import CENTRE_MIN, SELF_TRAIN_MIN, LocalClassifier
+from docclass.classifiers.local import CENTRE_MIN, SELF_TRAIN_MIN, LocalClassifier, classifier
 from docclass.jobs import finish
 from docclass.taxonomy import load_taxonomy
 
@@ -56,3 +56,30 @@ def test_from_the_minimum_on_the_batch_is_centred_and_answers_stay_deterministic
     assert all(r.meta["stage"] == "batch" for r in first)
     single = [clf.classify(t) for t in texts]
     assert [r.scores for r in first] != [r.scores for r in single]
+
+
+def test_self_training_rounds_train_on_at_most_the_row_cap_keeping_every_class(
+    monkeypatch,
+) -> None:
+    """A re-score may cover a job of thousands of documents: each round's SVM trains on at
+    most SELF_TRAIN_ROWS of them, every class keeping a share (the real solver, watched)."""
+    from tests.paths import EVAL
+
+    texts = [p.read_text("utf-8") for p in sorted(EVAL.rglob("*.txt"))]
+    clf = LocalClassifier(load_taxonomy("default"))
+    fits: list[tuple[int, set]] = []
+    solver = classifier.linear_svm
+
+    def watched(x, y, **kw):
+        fits.append((x.shape[0], set(y.tolist())))
+        return solver(x, y, **kw)
+
+    monkeypatch.setattr(classifier, "linear_svm", watched)
+    clf.classify_batch(texts)
+    uncapped = list(fits)
+    fits.clear()
+    monkeypatch.setattr(classifier, "SELF_TRAIN_ROWS", 60)
+    clf.classify_batch(texts)
+    assert [n for n, _ in uncapped] > [60] * 3  # the cap bites on every round
+    assert all(n <= 60 + 2 * len(labels) for n, labels in fits)  # two per class at least
+    assert [labels for _, labels in fits] == [labels for _, labels in uncapped]
