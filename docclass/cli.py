@@ -154,6 +154,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+STOP_CHECK_S = 0.5
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>`: every thread's stack on stderr
         faulthandler.register(signal.SIGUSR1, all_threads=True)
@@ -169,8 +172,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
         if args.exit_when_idle:
             service.wait_idle()
         else:
+            # Short sleeps: the kernel may hand a Ctrl-C to any of the process's threads, and
+            # Python then only flags it for the main thread, which sees the flag when it wakes
+            # (an hour-long sleep ignored such a Ctrl-C for the hour).
             while True:
-                time.sleep(3600)
+                time.sleep(STOP_CHECK_S)
     except KeyboardInterrupt:
         pass
     finally:

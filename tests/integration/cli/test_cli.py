@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import platform
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +100,31 @@ def test_worker_finishes_jobs_left_in_the_database(env: dict) -> None:
     assert json.loads(run(env, "status", job_id).stdout)["status"] == "pending"
     run(env, "worker", "--exit-when-idle")
     assert json.loads(run(env, "status", job_id).stdout)["status"] == "completed"
+
+
+_TGKILL = {"x86_64": 234, "aarch64": 131}  # the tgkill system call's number
+
+
+@pytest.mark.skipif(platform.machine() not in _TGKILL, reason="tgkill number unknown here")
+def test_worker_stops_on_ctrl_c_whichever_thread_the_kernel_hands_it_to(env: dict) -> None:
+    """The kernel may deliver a process's SIGINT to any thread; Python then only sets a flag
+    for the main thread. A worker whose main thread slept for an hour ignored such a Ctrl-C
+    for that hour (seen in CI). Here SIGINT goes to one of its other threads on purpose."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "docclass", "worker"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "reader processes" in (proc.stderr.readline() if proc.stderr else "")
+        others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
+        assert others, "the worker runs threads besides its main one"
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.syscall(_TGKILL[platform.machine()], proc.pid, others[0], signal.SIGINT) == 0
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
