@@ -4,8 +4,11 @@ Fits ``docclass.classifiers.local.calibration.PLATT`` on half A (split by source
 shared development set, each set weighted equally, one fit per zero-shot reader (each set
 counts for the reader its taxonomy gets, and every set also for the lexicon, which reads any
 taxonomy where the embedding backend is not installed) and stage, and prints the constants
-with the expected calibration error on held-out half B before and after. Run from the repository
-root: ``python bench/fit_calibration.py``; paste the printed PLATT into calibration.py.
+with the expected calibration error on held-out half B before and after, the share of errors
+among the least-confident fifth and the spread of the confidences (5th and 95th percentile: a
+constant equal to the accuracy has no calibration error and tells an analyst nothing). Run
+from the repository root: ``python bench/fit_calibration.py``; paste the printed PLATT into
+calibration.py.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
-from classify_eval import ece  # noqa: E402
+from classify_eval import ece, low_share  # noqa: E402
 from evalsets import SETS, load_set  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
@@ -64,11 +67,17 @@ def main() -> None:
             now = [r for _, r in held]
             refit = [
                 replace(
-                    r, confidence=calibration.platt(r.meta["gap"], *fitted[readers[name], stage])
+                    r,
+                    confidence=calibration.platt(r.meta["gap"], *fitted[readers[name], stage]),
                 )
                 for r in now
             ]
-            cells.append(f"{stage} ECE {ece(ds, now):.3f} (refit {ece(ds, refit):.3f})")
+            spread = np.quantile([r.confidence for r in refit], [0.05, 0.95])
+            cells.append(
+                f"{stage} ECE {ece(ds, now):.3f} (refit {ece(ds, refit):.3f}), errors in the "
+                f"least-confident 20% {low_share(ds, now):.0%} (refit {low_share(ds, refit):.0%}),"
+                f" refit confidences {spread[0]:.2f}-{spread[1]:.2f}"
+            )
         print(f"{name:<20} ({readers[name]}) half B: " + " | ".join(cells))
 
 

@@ -157,9 +157,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 STOP_CHECK_S = 0.5
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM (a service manager, ``docker stop``) both stop the worker
+    cleanly. Set explicitly: a process started in the background by a script inherits an
+    ignored SIGINT, and Python then never turns it into KeyboardInterrupt."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>`: every thread's stack on stderr
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+    _stop_on_signals()
     _start_readers_early()
     service = _service(args)
     settings = service.settings
@@ -172,7 +185,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         if args.exit_when_idle:
             service.wait_idle()
         else:
-            # Short sleeps: the kernel may hand a Ctrl-C to any of the process's threads, and
+            # Short sleeps: the kernel may hand a signal to any of the process's threads, and
             # Python then only flags it for the main thread, which sees the flag when it wakes
             # (an hour-long sleep ignored such a Ctrl-C for the hour).
             while True:

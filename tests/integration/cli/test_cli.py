@@ -105,26 +105,53 @@ def test_worker_finishes_jobs_left_in_the_database(env: dict) -> None:
 _TGKILL = {"x86_64": 234, "aarch64": 131}  # the tgkill system call's number
 
 
-@pytest.mark.skipif(platform.machine() not in _TGKILL, reason="tgkill number unknown here")
-def test_worker_stops_on_ctrl_c_whichever_thread_the_kernel_hands_it_to(env: dict) -> None:
-    """The kernel may deliver a process's SIGINT to any thread; Python then only sets a flag
-    for the main thread. A worker whose main thread slept for an hour ignored such a Ctrl-C
-    for that hour (seen in CI). Here SIGINT goes to one of its other threads on purpose."""
+def started_worker(env: dict, *, inherit_ignored_sigint: bool = False) -> subprocess.Popen:
+    """``python -m docclass worker``, returned once it is up (its first line printed)."""
+
+    def ignore_sigint() -> None:  # what a script's shell does to a background job
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "docclass", "worker"],
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ignore_sigint if inherit_ignored_sigint else None,
     )
+    assert proc.stderr is not None and "reader processes" in proc.stderr.readline()
+    return proc
+
+
+def stopped(proc: subprocess.Popen) -> int:
     try:
-        assert "reader processes" in (proc.stderr.readline() if proc.stderr else "")
-        others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
-        assert others, "the worker runs threads besides its main one"
-        libc = ctypes.CDLL(None, use_errno=True)
-        assert libc.syscall(_TGKILL[platform.machine()], proc.pid, others[0], signal.SIGINT) == 0
-        assert proc.wait(timeout=30) == 0
+        return proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.skipif(platform.machine() not in _TGKILL, reason="tgkill number unknown here")
+def test_worker_stops_on_ctrl_c_whichever_thread_the_kernel_hands_it_to(env: dict) -> None:
+    """The kernel may deliver a process's SIGINT to any thread; Python then only sets a flag
+    for the main thread. A worker whose main thread slept for an hour ignored such a Ctrl-C
+    for that hour. Here SIGINT goes to one of its other threads on purpose."""
+    proc = started_worker(env)
+    others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
+    assert others, "the worker runs threads besides its main one"
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(_TGKILL[platform.machine()], proc.pid, others[0], signal.SIGINT) == 0
+    assert stopped(proc) == 0
+
+
+@pytest.mark.parametrize("inherit_ignored_sigint", [False, True])
+def test_worker_stops_cleanly_on_sigint_and_sigterm(env: dict, inherit_ignored_sigint: bool):
+    """Also when started in the background by a script, which makes it inherit an ignored
+    SIGINT (CI ran the suite that way, and workers then never stopped)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        proc = started_worker(env, inherit_ignored_sigint=inherit_ignored_sigint)
+        assert str(proc.pid) in run(env, "workers").stdout
+        proc.send_signal(sig)
+        assert stopped(proc) == 0, sig
+        assert str(proc.pid) not in run(env, "workers").stdout  # it signed off
