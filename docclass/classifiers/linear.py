@@ -2,15 +2,16 @@
 
 They minimise the same objectives as scikit-learn's ``LinearSVC`` (squared hinge, one
 against the rest, liblinear's class weighting, the intercept a regularised constant feature)
-and ``LogisticRegression`` (multinomial, lbfgs, intercept not regularised), with the same
-optimiser scikit-learn uses for the latter (scipy's L-BFGS-B). Both objectives are strictly
-convex, so the optimum is one and the answers agree with scikit-learn's to its tolerance
-(tests/unit/classifiers/test_linear.py compares them).
+and ``LogisticRegression`` (multinomial, intercept not regularised), both with scipy's
+L-BFGS-B: the SVM in liblinear's dual form, the regression as scikit-learn's lbfgs solver
+does. Both objectives are strictly convex, so the optimum is one and the answers agree with
+scikit-learn's to its tolerance (tests/unit/classifiers/test_linear.py compares them).
 
 Why not scikit-learn itself: importing it costs about a second of CPU in every process that
-fits (it imports scipy.stats and pandas), which was a fifth of a whole ``classify`` run on
-the benchmark set; scipy.optimize costs a fifth of that. Deterministic: no randomness, and
-the same inputs give the same floating-point steps.
+fits (it imports scipy.stats and pandas); the readers' server, which imported it for the batch
+pass, took 1.9-2.1 s of CPU to start and now 1.2-1.3 s (``classify`` on the benchmark's mixed
+set). scipy.optimize costs 0.2 s. Deterministic: no randomness, and the same inputs give the
+same floating-point steps.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class LinearModel:
         return np.asarray(x @ self.coef.T) + self.intercept
 
     def predict_proba(self, x: sparse.spmatrix | np.ndarray) -> np.ndarray:
+        """The logistic regression's class probabilities."""
         return _softmax(self.decision_function(x))
 
 
