@@ -48,6 +48,44 @@ class Outcome:
     result: DocumentResult
 
 
+# The claim's statements, built once: a claim runs several times a second while a job of
+# short documents is read, and building them cost more than running them.
+_WAITING = exists().where(
+    col(Document.job_id) == col(Job.id), col(Document.status) == DocStatus.pending
+)
+_CLAIMABLE = (
+    select(Job.id, Job.status)
+    .where(col(Job.status).in_(CLAIMABLE_JOB), _WAITING)
+    .order_by(col(Job.created_at), col(Job.id))
+)
+_PENDING = (
+    select(Document.id, Document.job_id, Document.filename, Document.sha256)
+    .where(col(Document.status) == DocStatus.pending, col(Document.job_id) == bindparam("job"))
+    .order_by(col(Document.position))
+    .limit(bindparam("n"))
+)
+_PENDING_LOCKED = _PENDING.with_for_update(skip_locked=True)
+_TAKE = (
+    update(Document)
+    .where(col(Document.id).in_(bindparam("ids", expanding=True)))
+    .values(
+        status=DocStatus.processing,
+        progress=10,
+        owner=bindparam("owner"),
+        attempts=Document.attempts + 1,
+        started_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+_START_JOBS = (
+    update(Job)
+    .where(col(Job.id).in_(bindparam("jobs", expanding=True)), col(Job.status) == JobStatus.pending)
+    .values(status=JobStatus.processing, updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def claim_documents(*, db: Database, owner: str, limit: int) -> list[Claimed]:
     """Atomically take up to ``limit`` pending documents of active jobs, oldest job first.
 
@@ -56,50 +94,22 @@ def claim_documents(*, db: Database, owner: str, limit: int) -> list[Claimed]:
     queued (one query ordering all pending documents by their job's age sorts them all).
     """
     now = utcnow()
+    pending_query = _PENDING if db.is_sqlite else _PENDING_LOCKED  # SQLite: BEGIN IMMEDIATE
     with db.write() as s:
-        waiting = exists().where(
-            col(Document.job_id) == col(Job.id), col(Document.status) == DocStatus.pending
-        )
-        candidates = s.exec(
-            select(Job.id, Job.status)
-            .where(col(Job.status).in_(CLAIMABLE_JOB), waiting)
-            .order_by(col(Job.created_at), col(Job.id))
-        ).all()
+        candidates = s.exec(_CLAIMABLE).all()
         rows: list[tuple[str, str, str, str]] = []
         for job_id, _status in candidates:
-            query = (
-                select(Document.id, Document.job_id, Document.filename, Document.sha256)
-                .where(col(Document.status) == DocStatus.pending, col(Document.job_id) == job_id)
-                .order_by(col(Document.position))
-                .limit(limit - len(rows))
-            )
-            if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises claimers
-                query = query.with_for_update(skip_locked=True)
-            rows.extend(s.exec(query).all())
+            found = s.exec(pending_query, params={"job": job_id, "n": limit - len(rows)})
+            rows.extend(found.all())
             if len(rows) >= limit:
                 break
         if not rows:
             return []
-        s.exec(
-            update(Document)
-            .where(col(Document.id).in_([r[0] for r in rows]))
-            .values(
-                status=DocStatus.processing,
-                progress=10,
-                owner=owner,
-                attempts=Document.attempts + 1,
-                started_at=now,
-                updated_at=now,
-            )
-        )
+        s.exec(_TAKE, params={"ids": [r[0] for r in rows], "owner": owner, "now": now})
         # A job's first claim moves it to processing (the statement is saved on all others).
         pending = {job_id for job_id, status in candidates if status == JobStatus.pending}
         if started := pending & {r[1] for r in rows}:
-            s.exec(
-                update(Job)
-                .where(col(Job.id).in_(started), col(Job.status) == JobStatus.pending)
-                .values(status=JobStatus.processing, updated_at=now)
-            )
+            s.exec(_START_JOBS, params={"jobs": list(started), "now": now})
     return [Claimed(doc_id=r[0], job_id=r[1], filename=r[2], sha256=r[3]) for r in rows]
 
 
