@@ -9,7 +9,7 @@ scikit-learn's to its tolerance (tests/unit/classifiers/test_linear.py compares 
 
 Why not scikit-learn itself: importing it costs about a second of CPU in every process that
 fits (it imports scipy.stats and pandas); the readers' server, which imported it for the batch
-pass, took 1.9-2.1 s of CPU to start and now 1.2-1.3 s (``classify`` on the benchmark's mixed
+pass, took 1.85-2.2 s of CPU to start and now 1.2-1.3 s (``classify`` on the benchmark's mixed
 set). scipy.optimize costs 0.2 s. Deterministic: no randomness, and the same inputs give the
 same floating-point steps.
 """
