@@ -172,16 +172,17 @@ def _stop_on_signals() -> None:
 def cmd_worker(args: argparse.Namespace) -> int:
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>`: every thread's stack on stderr
         faulthandler.register(signal.SIGUSR1, all_threads=True)
-    _stop_on_signals()
     _start_readers_early()
-    service = _service(args)
-    settings = service.settings
-    print(
-        f"worker {service.worker.id}: {settings.process_workers} reader processes, "
-        f"{service.worker.capacity} documents in flight",
-        file=sys.stderr,
-    )
-    try:
+    service: Service | None = None
+    _stop_on_signals()
+    try:  # from here a signal is a clean stop, also one that arrives while the worker starts
+        service = _service(args)
+        settings = service.settings
+        print(
+            f"worker {service.worker.id}: {settings.process_workers} reader processes, "
+            f"{service.worker.capacity} documents in flight",
+            file=sys.stderr,
+        )
         if args.exit_when_idle:
             service.wait_idle()
         else:
@@ -193,7 +194,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        service.stop(wait=args.exit_when_idle)
+        if service is not None:
+            service.stop(wait=args.exit_when_idle)
     return 0
 
 
