@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -25,6 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from docclass.classifiers.linear import fit_logistic
+from docclass.classifiers.tfidf import fit_tfidf
 
 SHARES = (0.5, 0.7, 0.9)
 HEAD_CHARS = 5000
@@ -54,61 +54,24 @@ def confident_rows(probs: np.ndarray, share: float) -> np.ndarray:
 _WORD = re.compile(r"(?u)\b[^\W\d_]{2,}\b")  # words of two letters or more, no digits
 
 
+def _words_and_pairs(text: str) -> list[str]:
+    """scikit-learn's word 1–2-grams under the token pattern above (lower-cased)."""
+    words = _WORD.findall(text.lower())
+    return [*words, *(f"{a} {b}" for a, b in pairwise(words))]
+
+
 def batch_tfidf(
     texts: Sequence[str], *, min_df: int, max_df: float, max_features: int
 ) -> sparse.csr_matrix:
-    """Word 1–2-gram TF-IDF fitted on the batch: scikit-learn's ``TfidfVectorizer`` with
-    ``ngram_range=(1, 2), sublinear_tf=True, dtype=float32``, the token pattern above and
-    these limits, step by step (terms sorted by name; the ``max_features`` most frequent
-    kept, in scikit-learn's order; smoothed IDF; rows L2-normalised). It replaces it to keep
-    scikit-learn's import out of the process (see docclass.classifiers.linear).
-    No term left: a matrix without columns.
+    """Word 1–2-gram TF-IDF fitted on the batch, as float32: scikit-learn's
+    ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=float32)`` with the token
+    pattern above and these limits (:func:`docclass.classifiers.tfidf.fit_tfidf`). No term
+    left: a matrix without columns.
     """
-    vocabulary: dict[str, int] = {}
-    indices: list[int] = []
-    counts: list[int] = []
-    indptr = [0]
-    for text in texts:
-        words = _WORD.findall(text.lower())
-        row = Counter(
-            vocabulary.setdefault(term, len(vocabulary))
-            for term in [*words, *(f"{a} {b}" for a, b in pairwise(words))]
-        )
-        indices.extend(row)
-        counts.extend(row.values())
-        indptr.append(len(indices))
-    n = len(texts)
-    if not vocabulary:
-        return sparse.csr_matrix((n, 0), dtype=np.float32)
-    rank = np.empty(len(vocabulary), dtype=np.int64)
-    for new, term in enumerate(sorted(vocabulary)):
-        rank[vocabulary[term]] = new
-    x = sparse.csr_matrix(
-        (np.asarray(counts, dtype=np.float32), rank[indices], indptr),
-        shape=(n, len(vocabulary)),
-    )
-    df = np.bincount(x.indices, minlength=x.shape[1])
-    keep = (df <= max_df * n) & (df >= min_df)
-    if keep.sum() > max_features:
-        totals = np.asarray(x.sum(axis=0)).ravel()
-        top = (-totals[keep]).argsort()[:max_features]
-        limited = np.zeros(len(keep), dtype=bool)
-        limited[np.flatnonzero(keep)[top]] = True
-        keep = limited
-    if not keep.any():
-        return sparse.csr_matrix((n, 0), dtype=np.float32)
-    x = sparse.csr_matrix(x[:, np.flatnonzero(keep)])
-    idf = np.full(x.shape[1], n + 1, dtype=np.float32)
-    idf /= np.bincount(x.indices, minlength=x.shape[1]).astype(np.float32) + 1.0
-    np.log(idf, out=idf)
-    idf += 1.0
-    np.log(x.data, out=x.data)
-    x.data += 1.0
-    x.data *= idf[x.indices]
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1), dtype=np.float32).ravel())
-    norms[norms == 0] = 1.0
-    x.data /= np.repeat(norms, np.diff(x.indptr))
-    return x
+    matrix = fit_tfidf(
+        texts, _words_and_pairs, min_df=min_df, max_df=max_df, max_features=max_features
+    )[0]
+    return matrix.astype(np.float32)
 
 
 def batch_features(texts: Sequence[str], doc_vectors: np.ndarray | None) -> sparse.csr_matrix:

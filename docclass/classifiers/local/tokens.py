@@ -19,6 +19,8 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
+from docclass.classifiers.tfidf import fit_tfidf
+
 _TOKEN = re.compile(r"[^\W_][\w'&]*[^\W_]|[^\W_]")
 # Function words only: pronouns (we/our, i/you), "shall" and "said" stay: they mark types.
 _STOP = frozenset(
@@ -111,43 +113,5 @@ class _Vectorizer:
 
 
 def _fit_tfidf(docs: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
-    """L2-normalised TF-IDF rows, vocabulary and IDF; empty when the docs have no words.
-
-    The same numbers as sklearn's ``TfidfVectorizer(analyzer=analyze, sublinear_tf=True,
-    norm=None)``, which this replaces: terms numbered in sorted order, tf = 1 + log(count),
-    idf = 1 + log((1 + documents) / (1 + documents with the term)). Each row keeps its terms
-    in the order of their first appearance in the docs, as sklearn's does, so that sums over
-    a row (the norms, the SVM's dot products) add in the same order.
-    """
-    first_seen: dict[str, int] = {}
-    indices: list[int] = []
-    counts: list[int] = []
-    indptr = [0]
-    for doc in docs:
-        row = Counter(first_seen.setdefault(term, len(first_seen)) for term in analyze(doc))
-        for index, n in sorted(row.items()):
-            indices.append(index)
-            counts.append(n)
-        indptr.append(len(indices))
-    if not first_seen:  # only punctuation, bare numbers or function words
-        return sparse.csr_matrix((len(docs), 0)), {}, np.zeros(0)
-    vocabulary: dict[str, int] = {}
-    rank = np.empty(len(first_seen), dtype=np.int64)
-    for index, term in enumerate(sorted(first_seen)):
-        vocabulary[term] = index
-        rank[first_seen[term]] = index
-    cols = rank[np.asarray(indices, dtype=np.int64)]
-    df = np.bincount(cols, minlength=len(vocabulary)).astype(float)
-    idf = np.log((len(docs) + 1) / (df + 1.0)) + 1.0
-    tf = np.log(np.asarray(counts, dtype=float)) + 1.0
-    matrix = sparse.csr_matrix(
-        (tf * idf[cols], cols, np.asarray(indptr)), shape=(len(docs), len(vocabulary))
-    )
-    return _l2_rows(matrix), vocabulary, idf
-
-
-def _l2_rows(matrix: sparse.spmatrix) -> sparse.csr_matrix:
-    matrix = sparse.csr_matrix(matrix, dtype=float)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
-    norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+    """L2-normalised TF-IDF rows, vocabulary and IDF of ``docs`` under :func:`analyze`."""
+    return fit_tfidf(docs, analyze)

@@ -1,0 +1,82 @@
+"""TF-IDF fitted on a batch of texts, for any analyser: the one fit both offline readers use.
+
+scikit-learn's ``TfidfVectorizer`` (``sublinear_tf=True``, smoothed IDF, rows L2-normalised)
+step by step, without importing scikit-learn (a second of CPU per process, see
+:mod:`docclass.classifiers.linear`): terms numbered in sorted order, tf = 1 + log(count),
+idf = 1 + log((1 + documents) / (1 + documents with the term)), and its document-frequency
+limits and ``max_features`` (the most frequent terms, ties broken as scikit-learn breaks them).
+Each row keeps its terms in the order of their first appearance in the docs, as scikit-learn's
+does, so that sums over a row (the norms, the models' dot products) add in the same order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+
+def fit_tfidf(
+    docs: Sequence[str],
+    analyzer: Callable[[str], list[str]],
+    *,
+    min_df: int = 1,
+    max_df: float = 1.0,
+    max_features: int | None = None,
+) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
+    """L2-normalised TF-IDF rows, vocabulary and IDF; no columns when no term is left.
+
+    ``min_df``: documents a term must be in; ``max_df``: the share of documents it may be in
+    at most; ``max_features``: the most frequent terms kept.
+    """
+    first_seen: dict[str, int] = {}
+    indices: list[int] = []
+    counts: list[int] = []
+    indptr = [0]
+    for doc in docs:
+        row = Counter(first_seen.setdefault(term, len(first_seen)) for term in analyzer(doc))
+        for index, n in sorted(row.items()):
+            indices.append(index)
+            counts.append(n)
+        indptr.append(len(indices))
+    n_docs = len(docs)
+    vocabulary: dict[str, int] = {}
+    rank = np.empty(len(first_seen), dtype=np.int64)
+    for index, term in enumerate(sorted(first_seen)):
+        vocabulary[term] = index
+        rank[first_seen[term]] = index
+    cols = rank[np.asarray(indices, dtype=np.int64)]
+    tf_counts = np.asarray(counts, dtype=float)
+    rows = np.asarray(indptr)
+    df = np.bincount(cols, minlength=len(vocabulary))
+    keep = (df >= min_df) & (df <= max_df * n_docs)
+    if max_features is not None and keep.sum() > max_features:
+        # scikit-learn sums the counts in float32 and argsorts them: the same array, the same
+        # order among equally frequent terms.
+        totals = np.bincount(cols, weights=tf_counts, minlength=len(df)).astype(np.float32)
+        top = np.flatnonzero(keep)[(-totals[keep]).argsort()[:max_features]]
+        keep = np.zeros(len(df), dtype=bool)
+        keep[top] = True
+    if not keep.all():
+        entries = keep[cols]
+        renumber = np.cumsum(keep) - 1
+        cols, tf_counts = renumber[cols[entries]], tf_counts[entries]
+        rows = np.concatenate([[0], np.cumsum(entries)])[rows]
+        vocabulary = {t: int(renumber[i]) for t, i in vocabulary.items() if keep[i]}
+        df = df[keep]
+    if not vocabulary:  # only punctuation, bare numbers, function words, or all limited out
+        return sparse.csr_matrix((n_docs, 0)), {}, np.zeros(0)
+    idf = np.log((n_docs + 1) / (df.astype(float) + 1.0)) + 1.0
+    tf = np.log(tf_counts) + 1.0
+    matrix = sparse.csr_matrix((tf * idf[cols], cols, rows), shape=(n_docs, len(vocabulary)))
+    return l2_rows(matrix), vocabulary, idf
+
+
+def l2_rows(matrix: sparse.spmatrix) -> sparse.csr_matrix:
+    """Each row scaled to unit length (rows of zeros stay so)."""
+    matrix = sparse.csr_matrix(matrix, dtype=float)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
