@@ -57,6 +57,7 @@ NOT_EXPORTED = frozenset(
         "evidence",
         "page_starts",
         "timings",
+        "layout",
         "embedding",
     }
 )

@@ -83,9 +83,12 @@ class DocumentResult(Verdict):
     # Cited evidence: masked detector hits with their pages.
     evidence: list[dict[str, Any]] | None = _json(default=None)
     timings: dict[str, float] | None = _json(default=None)
-    # The meaning reader's vector of the classifier input (float32), so the job's batch pass
-    # does not embed the text again; only topic taxonomies have one. Not serialised: bytes
-    # are for the store, not for views or JSON.
+    # What the offline classifier measured of the classifier input that no correction
+    # changes, so the job's batch pass and re-scores do not measure it again: the layout
+    # (docclass.classifiers.local.layout.pack_layout) and the meaning reader's vector
+    # (float32; only topic taxonomies have one). Not serialised: bytes are for the store,
+    # not for views or JSON.
+    layout: bytes | None = Field(default=None, sa_type=LargeBinary, exclude=True)
     embedding: bytes | None = Field(default=None, sa_type=LargeBinary, exclude=True)
 
 

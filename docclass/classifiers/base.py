@@ -19,7 +19,9 @@ class Classification:
     classifier: str
     # Extra facts about how the answer was made (LLM model, tokens, latency, which stage decided).
     meta: dict[str, Any] = field(default_factory=dict)
-    # The meaning reader's document vector (float32 bytes), stored for the job's batch pass.
+    # What the offline classifier measured that no example changes, stored for the job's
+    # batch pass and re-scores: the head's layout, and the meaning reader's vector (float32).
+    layout: bytes | None = field(default=None, repr=False)
     embedding: bytes | None = field(default=None, repr=False)
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:

@@ -47,14 +47,18 @@ class RefineTask:
     spec: JobSpec
     texts: list[str]
     detectors: list[list[dict]]
-    embeddings: list[bytes | None]  # stored by the first answers (topic taxonomies)
+    # What the first answers measured (see DocumentResult.layout): not measured again.
+    layouts: list[bytes | None]
+    embeddings: list[bytes | None]
 
 
 def refine_in_process(task: RefineTask) -> list[Review]:
     """The batch pass and each new answer's review; runs in a reader process."""
     spec = task.spec
     found = [detector_results(d) for d in task.detectors]
-    answers = spec.local_classifier().classify_batch(task.texts, found, task.embeddings)
+    answers = spec.local_classifier().classify_batch(
+        task.texts, found, task.embeddings, task.layouts
+    )
     taxonomy = spec.taxonomy
     return [
         review(answer, detectors, taxonomy, review_threshold=spec.review_threshold)
@@ -106,6 +110,7 @@ class Finisher:
             spec=spec,
             texts=[r.classifier_input for r in readings.values()],
             detectors=[r.detectors for r in readings.values()],
+            layouts=[r.layout for r in readings.values()],
             embeddings=[r.embedding for r in readings.values()],
         )
         timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(readings) / 1000)

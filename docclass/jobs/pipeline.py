@@ -206,6 +206,7 @@ def conclude(
         evidence=checked.evidence,
         **checked.verdict().model_dump(),
         timings=timings,
+        layout=scored.local.layout if scored.local is not None else None,
         embedding=scored.local.embedding if scored.local is not None else None,
     )
 

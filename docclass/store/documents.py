@@ -94,11 +94,12 @@ class Refinable:
 
 @dataclass(frozen=True)
 class ClassifierReading:
-    """What the classifier reads of one content: its input, the detectors' hits and the
-    stored embedding (topic taxonomies)."""
+    """What the classifier reads of one content: its input, the detectors' hits and what
+    the first answer measured (its layout; its embedding for topic taxonomies)."""
 
     classifier_input: str
     detectors: list[dict[str, Any]]
+    layout: bytes | None = None
     embedding: bytes | None = None
 
 
@@ -178,11 +179,14 @@ def classifier_readings(*, db: Database, docs: Sequence[Refinable]) -> dict[str,
                     Document.id,
                     Document.classifier_input,
                     Document.detectors,
+                    Document.layout,
                     Document.embedding,
                 ).where(col(Document.id).in_(ids[start : start + _IDS_PER_QUERY]))
             ).all()
-            for doc_id, text, detectors, embedding in rows:
-                found[key_of[doc_id]] = ClassifierReading(text or "", detectors or [], embedding)
+            for doc_id, text, detectors, layout, embedding in rows:
+                found[key_of[doc_id]] = ClassifierReading(
+                    text or "", detectors or [], layout, embedding
+                )
     return {key: found[key] for key in first if key in found}
 
 

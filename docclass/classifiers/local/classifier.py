@@ -21,7 +21,7 @@ from docclass.classifiers.base import Classification
 from docclass.classifiers.embedding.cotrain import co_train
 from docclass.classifiers.local import calibration
 from docclass.classifiers.local.explain import rationale, top_terms
-from docclass.classifiers.local.layout import lead, structure
+from docclass.classifiers.local.layout import lead, pack_layout, structure, unpack_layout
 from docclass.classifiers.local.meaning import Meaning, reads_topics, shared_embedder
 from docclass.classifiers.local.supervised import (
     SVM_TEMPERATURE,
@@ -30,7 +30,7 @@ from docclass.classifiers.local.supervised import (
     blend,
     linear_svm,
 )
-from docclass.classifiers.local.tokens import _Doc, _fit_tfidf
+from docclass.classifiers.local.tokens import _Doc, _fit_analysed, analyze
 from docclass.classifiers.local.zero_shot import (
     OTHER_EVIDENCE,
     W_KEYWORDS,
@@ -188,14 +188,17 @@ class LocalClassifier:
         return self._result(probs[0], head, s, read, 0, docs[0], sup, sup_doc, detectors, "single")
 
     def _read(
-        self, heads: list[str], structures: list[dict[str, float]]
+        self,
+        heads: list[str],
+        structures: list[dict[str, float]],
+        terms: list[list[str]] | None = None,
     ) -> tuple[_Read, list[_Doc]]:
         """Both readers' evidence: the lexicon's always, the meaning reader's where it reads.
 
         The meaning reader keeps the taxonomy's explicit keywords: a keyword an analyst wrote
         is the strongest cue there is, whichever reader scores the rest.
         """
-        ev, docs = self._zero.evidence(heads, structures)
+        ev, docs = self._zero.evidence(heads, structures, terms)
         catch_all = self._zero.catch_all
         meaning = self._meaning  # one read: refit may swap it meanwhile
         if meaning is None:
@@ -216,6 +219,7 @@ class LocalClassifier:
         texts: Sequence[str],
         detectors: Sequence[Sequence[DetectorResult]] | None = None,
         embeddings: Sequence[bytes | None] | None = None,
+        layouts: Sequence[bytes | None] | None = None,
     ) -> list[Classification]:
         """Classify a whole batch at once, using the batch itself as unlabelled data.
 
@@ -225,7 +229,8 @@ class LocalClassifier:
         fitted on the batch from SELF_TRAIN_MIN on.
         The answers depend only on the batch's contents and order. ``embeddings``: the
         documents' vectors where the first answers stored them (``Classification.embedding``),
-        so the meaning reader need not embed those texts again.
+        so the meaning reader need not embed those texts again; ``layouts`` likewise, their
+        layout measurements (``Classification.layout``).
         """
         detectors = detectors if detectors is not None else [() for _ in texts]
         if len(texts) < self.batch_min:
@@ -233,21 +238,26 @@ class LocalClassifier:
         heads = [_head(t) for t in texts]
         if embeddings is not None and self._embedder is not None:
             self._embedder.remember(heads, embeddings)
-        structures = [structure(h) for h in heads]
-        read, docs = self._read(heads, structures)
+        stored = layouts if layouts is not None else [None] * len(heads)
+        structures = [
+            unpack_layout(packed) or structure(h) for h, packed in zip(heads, stored, strict=True)
+        ]
+        # Each head analysed once, for every vectorizer below (three otherwise).
+        terms = [analyze(h) for h in heads]
+        read, docs = self._read(heads, structures, terms)
         centre = np.median(read.logits, axis=0)
         centre[self._zero.catch_all] = 0.0
         prior = softmax(read.logits - centre)
         sup = self._supervised
         sup_docs: list[_Doc] = []
         if sup is not None:
-            sup_docs = [sup.vectorizer.one(h) for h in heads]
+            sup_docs = [sup.vectorizer.one(h, t) for h, t in zip(heads, terms, strict=True)]
             prior = blend(self._names, sup, prior, sup.proba(sup_docs))
         probs = prior
         if len(texts) >= SELF_TRAIN_MIN and read.vectors is not None:
             probs = co_train(heads, read.vectors, prior, shares=SELF_TRAIN_SHARES)
         elif len(texts) >= SELF_TRAIN_MIN:
-            x, x_examples, y_examples = self._batch_features(heads, sup)
+            x, x_examples, y_examples = self._batch_features(terms, sup)
             for share in SELF_TRAIN_SHARES:
                 probs = self._self_train(x, prior, probs, share, x_examples, y_examples)
         return [
@@ -259,12 +269,13 @@ class LocalClassifier:
         ]  # fmt: skip
 
     def _batch_features(
-        self, heads: Sequence[str], sup: _Supervised | None
+        self, terms: Sequence[list[str]], sup: _Supervised | None
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix | None, np.ndarray]:
-        """TF-IDF fitted on the batch plus any examples: IDF from the documents at hand."""
-        ex_heads = sup.heads if sup is not None else []
-        x = _fit_tfidf([*heads, *ex_heads])[0]
-        n = len(heads)
+        """TF-IDF fitted on the batch (its heads' terms) plus any examples: IDF from the
+        documents at hand."""
+        ex_terms = [analyze(h) for h in sup.heads] if sup is not None else []
+        x = _fit_analysed([*terms, *ex_terms])[0]
+        n = len(terms)
         if sup is None:
             return x, None, np.zeros(0, dtype=int)
         return x[:n], x[n:], np.array([self._names.index(c) for c in sup.labels])
@@ -358,6 +369,7 @@ class LocalClassifier:
                 "examples": self.n_examples,
                 "matched_terms": terms,
             },
+            layout=pack_layout(s),
             embedding=(
                 None
                 if read.vectors is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 
 from docclass.classifiers.local.tokens import _TOKEN
 from docclass.detectors import detect_emails
@@ -240,3 +241,25 @@ def structure(head: str) -> dict[str, float]:
         "sparse_pages": _sat(max(head.count("\f") - 1, 0), 2.0),
         "cv_headings": _sat(len({m.group(1) for m in _CV_HEADING.finditer(low)}), 2.0),
     }
+
+
+# The measurements in a fixed order, for storing them with the document: a job's batch pass
+# and a re-score read them back instead of measuring every head again (the costliest part of
+# reading a head). Raise LAYOUT_VERSION when a measurement's definition changes: stored
+# layouts of an older version are then measured again.
+LAYOUT_VERSION = 1
+LAYOUT_KEYS: tuple[str, ...] = tuple(structure("x"))
+_PACKED = struct.Struct(f"<I{len(LAYOUT_KEYS)}d")
+
+
+def pack_layout(measured: dict[str, float]) -> bytes:
+    """The measurements as bytes (exact: float64), with their version."""
+    return _PACKED.pack(LAYOUT_VERSION, *(measured[k] for k in LAYOUT_KEYS))
+
+
+def unpack_layout(packed: bytes | None) -> dict[str, float] | None:
+    """What :func:`pack_layout` stored, or None when it is missing or of another version."""
+    if packed is None or len(packed) != _PACKED.size:
+        return None
+    version, *values = _PACKED.unpack(packed)
+    return dict(zip(LAYOUT_KEYS, values, strict=True)) if version == LAYOUT_VERSION else None

@@ -94,11 +94,12 @@ class _Vectorizer:
     def size(self) -> int:
         return len(self.vocabulary)
 
-    def one(self, text: str) -> _Doc:
+    def one(self, text: str, terms: Sequence[str] | None = None) -> _Doc:
+        """``terms``: ``analyze(text)`` when the caller has it (a batch analyses once)."""
         cols: list[int] = []
         tf: list[float] = []
         oov = 0.0
-        for term, n in Counter(analyze(text)).items():
+        for term, n in Counter(analyze(text) if terms is None else terms).items():
             weight = 1.0 + math.log(n)
             index = self.vocabulary.get(term)
             if index is None:
@@ -115,3 +116,14 @@ class _Vectorizer:
 def _fit_tfidf(docs: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
     """L2-normalised TF-IDF rows, vocabulary and IDF of ``docs`` under :func:`analyze`."""
     return fit_tfidf(docs, analyze)
+
+
+def _fit_analysed(
+    terms: Sequence[list[str]],
+) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
+    """:func:`_fit_tfidf` of documents already analysed (``analyze`` of each)."""
+    return fit_tfidf(terms, _as_is)
+
+
+def _as_is(terms: list[str]) -> list[str]:
+    return terms

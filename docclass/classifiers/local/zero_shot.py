@@ -92,9 +92,16 @@ class _ZeroShot:
         )
 
     def evidence(
-        self, heads: Sequence[str], structures: Sequence[dict[str, float]]
+        self,
+        heads: Sequence[str],
+        structures: Sequence[dict[str, float]],
+        terms: Sequence[list[str]] | None = None,
     ) -> tuple[_Evidence, list[_Doc]]:
-        docs = [self.vectorizer.one(h) for h in heads]
+        """``terms``: each head's ``analyze``, where the caller has them."""
+        if terms is None:
+            docs = [self.vectorizer.one(h) for h in heads]
+        else:
+            docs = [self.vectorizer.one(h, t) for h, t in zip(heads, terms, strict=True)]
         sim = np.vstack([self.profile_dense[:, d.cols] @ d.data for d in docs])
         hits = [self.keyword_hits(h.lower()) for h in heads]
         kw = np.array(

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from docclass.classifiers.local import SELF_TRAIN_MIN
+from docclass.classifiers.local.layout import unpack_layout
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
 from docclass.taxonomy import load_taxonomy
@@ -114,5 +115,7 @@ def test_the_same_job_gives_identical_answers_whatever_the_worker_count(
         # The meaning reader's vectors are stored for the batch pass (float32, 384 numbers).
         sizes = {None if d.embedding is None else len(d.embedding) for d in docs}
         assert sizes == ({None} if kind == "default" else {4 * 384})
+        # And every document's layout, which the pass reads instead of measuring again.
+        assert {unpack_layout(d.layout) is not None for d in docs} == {True}
         service.stop(wait=True)
     assert answers[0] == answers[1]

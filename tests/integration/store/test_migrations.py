@@ -37,6 +37,7 @@ CREATE_ALL_INDEX = [
     "ALTER TABLE document DROP COLUMN refined",
     "ALTER TABLE document DROP COLUMN earlier_category",
     "ALTER TABLE document DROP COLUMN embedding",
+    "ALTER TABLE document DROP COLUMN layout",
     "ALTER TABLE job DROP COLUMN name",
     "ALTER TABLE job DROP COLUMN resumed_at",
 ]

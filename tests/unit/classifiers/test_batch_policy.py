@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import struct
+
 from docclass.classifiers.local import CENTRE_MIN, SELF_TRAIN_MIN, LocalClassifier, classifier
+from docclass.classifiers.local.layout import (
+    LAYOUT_VERSION,
+    pack_layout,
+    structure,
+    unpack_layout,
+)
 from docclass.jobs import finish
 from docclass.taxonomy import load_taxonomy
 
@@ -83,3 +91,42 @@ def test_self_training_rounds_train_on_at_most_the_row_cap_keeping_every_class(
     assert len(uncapped) == len(fits) == 3 and min(n for n, _ in uncapped) > 60  # cap bites
     assert all(n <= 60 + 2 * len(labels) for n, labels in fits)  # two per class at least
     assert [labels for _, labels in fits] == [labels for _, labels in uncapped]
+
+
+def _doctype_texts(per_category: int) -> list[str]:
+    from tests.paths import EVAL
+
+    folders = sorted(p for p in EVAL.iterdir() if p.is_dir())
+    return [p.read_text("utf-8") for f in folders for p in sorted(f.glob("*.txt"))[:per_category]]
+
+
+def test_the_batch_pass_reads_the_layouts_the_first_answers_stored() -> None:
+    """The pass reuses each document's stored layout instead of measuring its head again:
+    the same answers, and it is the stored one it reads (another document's changes them)."""
+    clf = LocalClassifier(load_taxonomy("default"))
+    texts = _doctype_texts(20)
+    assert len(texts) >= SELF_TRAIN_MIN
+    first = [clf.classify(t) for t in texts]
+    stored = [r.layout for r in first]
+    assert all(unpack_layout(b) == structure(classifier.classifier_input(t)) for b, t in zip(
+        stored, texts, strict=True
+    ))  # fmt: skip
+
+    def answers(results: list) -> list:
+        return [(r.final_category, r.scores, r.rationale) for r in results]
+
+    measured = clf.classify_batch(texts)
+    assert answers(clf.classify_batch(texts, layouts=stored)) == answers(measured)
+    swapped = clf.classify_batch(texts, layouts=stored[::-1])
+    assert answers(swapped) != answers(measured)
+
+
+def test_a_stored_layout_of_another_version_or_shape_is_measured_again() -> None:
+    text = _doctype_texts(1)[0]
+    measured = structure(text[: classifier.HEAD_CHARS])
+    packed = pack_layout(measured)
+    assert unpack_layout(packed) == measured
+    assert unpack_layout(None) is None
+    assert unpack_layout(packed[:-8]) is None  # a measurement fewer (an older release)
+    other = struct.pack("<I", LAYOUT_VERSION + 1) + packed[4:]
+    assert unpack_layout(other) is None
