@@ -30,7 +30,9 @@ def test_an_answer_with_no_clear_winner_is_not_reported_as_certain() -> None:
         "Subtotal 1,200.00\nVAT 19% 228.00\nTotal amount due EUR 1,428.00\nPayment terms: 30 days"
     )
     assert clear.final_category == "invoice"
-    assert vague.confidence < 0.6 < clear.confidence
+    # The lexicon's answers at this gap are right about 60% of the time on the development
+    # sets; the clear invoice all but always.
+    assert vague.confidence < 0.7 and clear.confidence > 0.95
     assert clear.confidence < 1.0 and sum(clear.scores.values()) == pytest.approx(1.0)
     assert clear.meta["gap"] > vague.meta["gap"]
 
