@@ -44,6 +44,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 from docclass.classifiers.base import Classification  # noqa: E402
 from docclass.classifiers.local import LocalClassifier  # noqa: E402
 from docclass.classifiers.local.suggest import features, worth_correcting  # noqa: E402
+from docclass.settings import load_settings  # noqa: E402
 from docclass.taxonomy import Taxonomy  # noqa: E402
 
 SIZES = (25, 50, 100, 200)
@@ -90,6 +91,19 @@ def low_share(docs: Sequence[EvalDoc], results: Sequence[Classification]) -> flo
     if not wrong.any():
         return float("nan")
     return float(wrong[: max(1, round(0.2 * len(order)))].sum() / wrong.sum())
+
+
+def below(docs: Sequence[EvalDoc], results: Sequence[Classification], threshold: float) -> str:
+    """What a confidence threshold sets apart: its share of the answers, how many of those
+    are wrong, and the share of all errors it catches."""
+    low = [r.confidence < threshold for r in results]
+    wrong = [r.final_category != d.label for d, r in zip(docs, results, strict=True)]
+    n_low = sum(low)
+    low_wrong = sum(lo and w for lo, w in zip(low, wrong, strict=True))
+    return (
+        f"{100 * n_low / len(results):.0f}% of answers ({100 * low_wrong / max(1, n_low):.0f}% "
+        f"of them wrong, {100 * low_wrong / max(1, sum(wrong)):.0f}% of all errors)"
+    )
 
 
 def per_category(docs: Sequence[EvalDoc], results: Sequence[Classification]) -> str:
@@ -205,6 +219,13 @@ def report(name: str, sizes: bool) -> dict[str, float]:
             f"(halves {halves(docs, results)}), macro-F1 {macro_f1(docs, results):.3f}, "
             f"ECE {ece(docs, results):.3f}, errors in least-confident 20%: "
             f"{100 * low_share(docs, results):.0f}%"
+        )
+    settings = load_settings()
+    for title, results in (("single", single), ("job", whole)):
+        print(
+            f"{title:<6}: under the review threshold ({settings.review_threshold}) "
+            f"{below(docs, results, settings.review_threshold)}; under the cascade's "
+            f"({settings.cascade_threshold}) {below(docs, results, settings.cascade_threshold)}"
         )
     print(f"per category (job): {per_category(docs, whole)}")
     line = other_line(docs, whole)
