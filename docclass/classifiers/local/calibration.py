@@ -31,12 +31,13 @@ PLATT: dict[tuple[str, str], tuple[float, float]] = {
 }
 
 
-def log_gap(probs: np.ndarray) -> float:
-    """Log-probability of the best category minus that of the second (nats)."""
-    if len(probs) < 2:
-        return 30.0
-    second, first = np.sort(probs)[-2:]
-    return math.log(max(float(first), 1e-12)) - math.log(max(float(second), 1e-12))
+def log_gaps(probs: np.ndarray) -> np.ndarray:
+    """Per row: log-probability of the best category minus that of the second (nats)."""
+    if probs.shape[1] < 2:
+        return np.full(len(probs), 30.0)
+    top = np.sort(probs, axis=1)
+    first, second = np.maximum(top[:, -1], 1e-12), np.maximum(top[:, -2], 1e-12)
+    return np.log(first) - np.log(second)
 
 
 def platt(gap: float, slope: float, intercept: float) -> float:
@@ -44,38 +45,32 @@ def platt(gap: float, slope: float, intercept: float) -> float:
     return 1.0 / (1.0 + math.exp(-(slope * gap + intercept)))
 
 
-def confidence(probs: np.ndarray, reader: str, stage: str) -> float:
-    """Probability that the top category of ``probs`` is right."""
-    return platt(log_gap(probs), *PLATT[reader, stage])
-
-
 def calibrated(probs: np.ndarray, reader: str, stage: str) -> np.ndarray:
-    """``probs`` tempered so that the top category gets its calibrated confidence.
+    """Each row of ``probs`` tempered so that its top category gets its calibrated confidence
+    (the Platt map of its log gap).
 
     Tempering (``probs ** (1 / T)``, renormalised) keeps the categories' order and makes a
-    distribution; T is found by bisection. A confidence below 1 / categories (a tie) is
-    raised to that: no answer is less likely than a uniform guess.
+    distribution; T is found by bisection, for all rows at once. A confidence below
+    1 / categories (a tie) is raised to that: no answer is less likely than a uniform guess.
     """
-    n = len(probs)
-    if n < 2:
+    n, k = probs.shape
+    if k < 2:
         return probs.copy()
-    target = max(confidence(probs, reader, stage), 1.0 / n + 1e-6)
+    slope, intercept = PLATT[reader, stage]
+    target = 1.0 / (1.0 + np.exp(-(slope * log_gaps(probs) + intercept)))
+    target = np.maximum(target, 1.0 / k + 1e-6)
     logp = np.log(np.clip(probs, 1e-300, 1.0))
-    logp = logp - logp.max()
-    # Plain floats: a bisection over a dozen numbers is faster without numpy's overhead.
-    logs = [float(v) for v in logp]
+    logp = logp - logp.max(axis=1, keepdims=True)
 
-    def top_at(inverse_t: float) -> float:
-        return 1.0 / sum([math.exp(v * inverse_t) for v in logs])
+    def top_at(inverse_t: np.ndarray) -> np.ndarray:
+        return 1.0 / np.exp(logp * inverse_t[:, None]).sum(axis=1)
 
-    lo, hi = 0.0, 1.0  # inverse temperatures: 0 gives uniform, 1 the original
-    while top_at(hi) < target and hi < 1e6:
-        hi *= 2.0
+    lo, hi = np.zeros(n), np.ones(n)  # inverse temperatures: 0 gives uniform, 1 the original
+    while (grow := (top_at(hi) < target) & (hi < 1e6)).any():
+        hi[grow] *= 2.0
     for _ in range(32):  # to a 4e-10th of the bracket: far below any shown digit
         mid = (lo + hi) / 2
-        if top_at(mid) < target:
-            lo = mid
-        else:
-            hi = mid
-    e = np.exp(logp * hi)
-    return e / e.sum()
+        below = top_at(mid) < target
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    e = np.exp(logp * hi[:, None])
+    return e / e.sum(axis=1, keepdims=True)

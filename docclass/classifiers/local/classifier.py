@@ -181,11 +181,12 @@ class LocalClassifier:
         read, docs = self._read([head], [s])
         probs = softmax(read.logits)
         sup = self._supervised  # one read: refit may swap it meanwhile
-        sup_doc = None
+        sup_docs: list[_Doc] = []
         if sup is not None:
-            sup_doc = sup.vectorizer.one(head)
-            probs = blend(self._names, sup, probs, sup.proba([sup_doc]))
-        return self._result(probs[0], head, s, read, 0, docs[0], sup, sup_doc, detectors, "single")
+            sup_docs = [sup.vectorizer.one(head)]
+            probs = blend(self._names, sup, probs, sup.proba(sup_docs))
+        found = [detectors]
+        return self._results(probs, [head], [s], read, docs, sup, sup_docs, found, "single")[0]
 
     def _read(
         self,
@@ -260,13 +261,8 @@ class LocalClassifier:
             x, x_examples, y_examples = self._batch_features(terms, sup)
             for share in SELF_TRAIN_SHARES:
                 probs = self._self_train(x, prior, probs, share, x_examples, y_examples)
-        return [
-            self._result(
-                probs[i], heads[i], structures[i], read, i, docs[i], sup,
-                sup_docs[i] if sup_docs else None, detectors[i], "batch",
-            )
-            for i in range(len(texts))
-        ]  # fmt: skip
+        stage = "batch"
+        return self._results(probs, heads, structures, read, docs, sup, sup_docs, detectors, stage)
 
     def _batch_features(
         self, terms: Sequence[list[str]], sup: _Supervised | None
@@ -324,9 +320,37 @@ class LocalClassifier:
 
     # -- explanation --
 
-    def _result(
+    def _results(
         self,
         probs: np.ndarray,
+        heads: Sequence[str],
+        structures: Sequence[dict[str, float]],
+        read: _Read,
+        docs: Sequence[_Doc],
+        sup: _Supervised | None,
+        sup_docs: Sequence[_Doc],
+        detectors: Sequence[Sequence[DetectorResult]],
+        stage: str,
+    ) -> list[Classification]:
+        """The answers, with calibrated scores (see .calibration), one product for the nearest
+        examples of all, then each one's rationale and meta."""
+        gaps = calibration.log_gaps(probs)
+        shown = calibration.calibrated(probs, self.reader, stage)
+        nearest = sup.nearest(sup_docs) if sup is not None and sup_docs else None
+        return [
+            self._result(
+                int(np.argmax(probs[i])), shown[i], float(gaps[i]), heads[i], structures[i],
+                read, i, docs[i], sup, sup_docs[i] if sup_docs else None,
+                None if nearest is None else int(nearest[i]), detectors[i], stage,
+            )
+            for i in range(len(heads))
+        ]  # fmt: skip
+
+    def _result(
+        self,
+        best: int,
+        probs: np.ndarray,
+        gap: float,
         head: str,
         s: dict[str, float],
         read: _Read,
@@ -334,16 +358,13 @@ class LocalClassifier:
         doc: _Doc,
         sup: _Supervised | None,
         sup_doc: _Doc | None,
+        nearest: int | None,
         detectors: Sequence[DetectorResult],
         stage: str,
     ) -> Classification:
-        """The answer, its rationale and meta, with calibrated scores (see .calibration)."""
-        best = int(np.argmax(probs))
+        """One answer (``probs``: its calibrated scores), its rationale and meta."""
         category = self._names[best]
-        gap = calibration.log_gap(probs)
-        probs = calibration.calibrated(probs, self.reader, stage)
         terms = top_terms(self._names, self._zero, head, best, doc, sup, sup_doc)
-        nearest = sup.nearest(sup_doc) if sup is not None and sup_doc is not None else None
         first = lead(head)
         explained = ((c.explain(s, first), w) for c, w in self._zero.links[best])
         cue = max(((w * value, words) for (value, words), w in explained), default=(0.0, ""))

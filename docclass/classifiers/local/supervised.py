@@ -71,7 +71,7 @@ class _Supervised:
         self.labels = list(labels)
         self.heads = list(heads)
         self.train = self.vectorizer.fitted
-        self.train_by_term = self.train.T.tocsr()  # rows = terms, for one-doc nearest search
+        self.train_by_term = self.train.T.tocsr()  # rows = terms: documents @ it = similarities
         self.per_class = float(np.median(list(Counter(self.labels).values())))
         self.model: LinearModel | None = None
         self.temperature = SVM_TEMPERATURE
@@ -97,19 +97,24 @@ class _Supervised:
         """Class probabilities; with one class only, the cosine to the nearest example."""
         model = self.model
         if model is None:
-            return np.array([[self.similarity(d)] for d in docs])
+            sims = self.similarities(docs)
+            best = sims.max(axis=1) if sims.shape[1] else np.zeros(len(docs))
+            return best[:, None]
         margins = np.vstack([model.coef[:, d.cols] @ d.data + model.intercept for d in docs])
         return softmax(margins, self.temperature)
 
-    def _similarities(self, doc: _Doc) -> np.ndarray:
-        return np.asarray(self.train_by_term[doc.cols].T @ doc.data).ravel()
+    def similarities(self, docs: Sequence[_Doc]) -> np.ndarray:
+        """Cosine of each document (row) to each example (column): one sparse product for a
+        whole batch, not one per document."""
+        indptr = np.cumsum([0, *(len(d.cols) for d in docs)])
+        cols = np.concatenate([d.cols for d in docs]) if docs else np.zeros(0, np.int64)
+        data = np.concatenate([d.data for d in docs]) if docs else np.zeros(0)
+        rows = sparse.csr_matrix((data, cols, indptr), shape=(len(docs), self.vectorizer.size))
+        return np.asarray((rows @ self.train_by_term).todense())
 
-    def nearest(self, doc: _Doc) -> int:
-        return int(np.argmax(self._similarities(doc)))
-
-    def similarity(self, doc: _Doc) -> float:
-        sims = self._similarities(doc)
-        return float(sims.max()) if len(sims) else 0.0
+    def nearest(self, docs: Sequence[_Doc]) -> np.ndarray:
+        """Per document, the row of its most similar example."""
+        return self.similarities(docs).argmax(axis=1)
 
     def contributions(self, doc: _Doc, category: str) -> np.ndarray | None:
         if self.model is None or category not in self.classes:

@@ -13,12 +13,18 @@ from docclass.taxonomy import load_taxonomy
 def test_calibrated_scores_keep_the_order_sum_to_one_and_grow_with_the_gap(
     reader: str, stage: str
 ) -> None:
-    probs = np.array([0.001, 0.7, 0.299])
+    probs = np.array([[0.001, 0.7, 0.299], [0.001, 0.99, 0.009], [0.2, 0.3, 0.5]])
     out = calibration.calibrated(probs, reader, stage)
     assert np.argsort(out).tolist() == np.argsort(probs).tolist()
-    assert out.sum() == pytest.approx(1.0)
-    wider = calibration.calibrated(np.array([0.001, 0.99, 0.009]), reader, stage)
-    assert wider.max() > out.max()
+    assert out.sum(axis=1) == pytest.approx(np.ones(3))
+    assert out[1].max() > out[0].max()  # the wider gap
+    # Rows are tempered one by one: a row's scores do not depend on the others beside it.
+    for row, one in zip(out, probs, strict=True):
+        assert row == pytest.approx(calibration.calibrated(one[None], reader, stage)[0], abs=1e-12)
+    gaps = calibration.log_gaps(probs)
+    for row, gap in zip(out, gaps, strict=True):
+        expected = calibration.platt(float(gap), *calibration.PLATT[reader, stage])
+        assert row.max() == pytest.approx(max(expected, 1 / 3 + 1e-6), abs=1e-6)
 
 
 def test_an_answer_with_no_clear_winner_is_not_reported_as_certain() -> None:
