@@ -12,7 +12,7 @@ does, so that sums over a row (the norms, the models' dot products) add in the s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -31,13 +31,30 @@ def fit_tfidf(
     ``min_df``: documents a term must be in; ``max_df``: the share of documents it may be in
     at most; ``max_features``: the most frequent terms kept.
     """
+    return fit_counted(
+        [Counter(analyzer(doc)) for doc in docs],
+        min_df=min_df,
+        max_df=max_df,
+        max_features=max_features,
+    )
+
+
+def fit_counted(
+    docs: Sequence[Mapping[str, int]],
+    *,
+    min_df: int = 1,
+    max_df: float = 1.0,
+    max_features: int | None = None,
+) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
+    """:func:`fit_tfidf` of documents already analysed and counted (each a term → count
+    mapping, its terms in the order they first appear, as ``Counter`` keeps them)."""
     first_seen: dict[str, int] = {}
     indices: list[int] = []
     counts: list[int] = []
     indptr = [0]
     for doc in docs:
-        row = Counter(first_seen.setdefault(term, len(first_seen)) for term in analyzer(doc))
-        for index, n in sorted(row.items()):
+        row = sorted((first_seen.setdefault(term, len(first_seen)), n) for term, n in doc.items())
+        for index, n in row:
             indices.append(index)
             counts.append(n)
         indptr.append(len(indices))

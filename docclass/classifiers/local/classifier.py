@@ -30,7 +30,7 @@ from docclass.classifiers.local.supervised import (
     blend,
     linear_svm,
 )
-from docclass.classifiers.local.tokens import _Doc, _fit_analysed, analyze
+from docclass.classifiers.local.tokens import _Doc, _fit_counted, analyze
 from docclass.classifiers.local.zero_shot import (
     OTHER_EVIDENCE,
     W_KEYWORDS,
@@ -192,14 +192,14 @@ class LocalClassifier:
         self,
         heads: list[str],
         structures: list[dict[str, float]],
-        terms: list[list[str]] | None = None,
+        counts: list[Counter[str]] | None = None,
     ) -> tuple[_Read, list[_Doc]]:
         """Both readers' evidence: the lexicon's always, the meaning reader's where it reads.
 
         The meaning reader keeps the taxonomy's explicit keywords: a keyword an analyst wrote
         is the strongest cue there is, whichever reader scores the rest.
         """
-        ev, docs = self._zero.evidence(heads, structures, terms)
+        ev, docs = self._zero.evidence(heads, structures, counts)
         catch_all = self._zero.catch_all
         meaning = self._meaning  # one read: refit may swap it meanwhile
         if meaning is None:
@@ -243,35 +243,35 @@ class LocalClassifier:
         structures = [
             unpack_layout(packed) or structure(h) for h, packed in zip(heads, stored, strict=True)
         ]
-        # Each head analysed once, for every vectorizer below (three otherwise).
-        terms = [analyze(h) for h in heads]
-        read, docs = self._read(heads, structures, terms)
+        # Each head analysed and counted once, for every vectorizer below (three otherwise).
+        counts = [Counter(analyze(h)) for h in heads]
+        read, docs = self._read(heads, structures, counts)
         centre = np.median(read.logits, axis=0)
         centre[self._zero.catch_all] = 0.0
         prior = softmax(read.logits - centre)
         sup = self._supervised
         sup_docs: list[_Doc] = []
         if sup is not None:
-            sup_docs = [sup.vectorizer.one(h, t) for h, t in zip(heads, terms, strict=True)]
+            sup_docs = [sup.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
             prior = blend(self._names, sup, prior, sup.proba(sup_docs))
         probs = prior
         if len(texts) >= SELF_TRAIN_MIN and read.vectors is not None:
             probs = co_train(heads, read.vectors, prior, shares=SELF_TRAIN_SHARES)
         elif len(texts) >= SELF_TRAIN_MIN:
-            x, x_examples, y_examples = self._batch_features(terms, sup)
+            x, x_examples, y_examples = self._batch_features(counts, sup)
             for share in SELF_TRAIN_SHARES:
                 probs = self._self_train(x, prior, probs, share, x_examples, y_examples)
         stage = "batch"
         return self._results(probs, heads, structures, read, docs, sup, sup_docs, detectors, stage)
 
     def _batch_features(
-        self, terms: Sequence[list[str]], sup: _Supervised | None
+        self, counts: Sequence[Counter[str]], sup: _Supervised | None
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix | None, np.ndarray]:
-        """TF-IDF fitted on the batch (its heads' terms) plus any examples: IDF from the
-        documents at hand."""
-        ex_terms = [analyze(h) for h in sup.heads] if sup is not None else []
-        x = _fit_analysed([*terms, *ex_terms])[0]
-        n = len(terms)
+        """TF-IDF fitted on the batch (its heads' counted terms) plus any examples: IDF from
+        the documents at hand."""
+        ex_counts = [Counter(analyze(h)) for h in sup.heads] if sup is not None else []
+        x = _fit_counted([*counts, *ex_counts])[0]
+        n = len(counts)
         if sup is None:
             return x, None, np.zeros(0, dtype=int)
         return x[:n], x[n:], np.array([self._names.index(c) for c in sup.labels])

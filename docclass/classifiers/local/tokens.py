@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -19,7 +19,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
-from docclass.classifiers.tfidf import fit_tfidf
+from docclass.classifiers.tfidf import fit_counted, fit_tfidf
 
 _TOKEN = re.compile(r"[^\W_][\w'&]*[^\W_]|[^\W_]")
 # Function words only: pronouns (we/our, i/you), "shall" and "said" stay: they mark types.
@@ -94,12 +94,13 @@ class _Vectorizer:
     def size(self) -> int:
         return len(self.vocabulary)
 
-    def one(self, text: str, terms: Sequence[str] | None = None) -> _Doc:
-        """``terms``: ``analyze(text)`` when the caller has it (a batch analyses once)."""
+    def one(self, text: str, counts: Mapping[str, int] | None = None) -> _Doc:
+        """``counts``: ``Counter(analyze(text))`` when the caller has it (a batch counts
+        each head once for all of its vectorizers)."""
         cols: list[int] = []
         tf: list[float] = []
         oov = 0.0
-        for term, n in Counter(analyze(text) if terms is None else terms).items():
+        for term, n in (Counter(analyze(text)) if counts is None else counts).items():
             weight = 1.0 + math.log(n)
             index = self.vocabulary.get(term)
             if index is None:
@@ -118,12 +119,8 @@ def _fit_tfidf(docs: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int], 
     return fit_tfidf(docs, analyze)
 
 
-def _fit_analysed(
-    terms: Sequence[list[str]],
+def _fit_counted(
+    counts: Sequence[Mapping[str, int]],
 ) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
-    """:func:`_fit_tfidf` of documents already analysed (``analyze`` of each)."""
-    return fit_tfidf(terms, _as_is)
-
-
-def _as_is(terms: list[str]) -> list[str]:
-    return terms
+    """:func:`_fit_tfidf` of documents already analysed and counted (``Counter(analyze())``)."""
+    return fit_counted(counts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,13 +95,13 @@ class _ZeroShot:
         self,
         heads: Sequence[str],
         structures: Sequence[dict[str, float]],
-        terms: Sequence[list[str]] | None = None,
+        counts: Sequence[Mapping[str, int]] | None = None,
     ) -> tuple[_Evidence, list[_Doc]]:
-        """``terms``: each head's ``analyze``, where the caller has them."""
-        if terms is None:
+        """``counts``: each head's ``Counter(analyze())``, where the caller has them."""
+        if counts is None:
             docs = [self.vectorizer.one(h) for h in heads]
         else:
-            docs = [self.vectorizer.one(h, t) for h, t in zip(heads, terms, strict=True)]
+            docs = [self.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
         sim = np.vstack([self.profile_dense[:, d.cols] @ d.data for d in docs])
         hits = [self.keyword_hits(h.lower()) for h in heads]
         kw = np.array(
