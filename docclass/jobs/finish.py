@@ -26,7 +26,7 @@ from docclass.schemas import Verdict
 from docclass.settings import Settings
 from docclass.store import documents, queue
 from docclass.store.corrections import corrections_version
-from docclass.store.db import Database
+from docclass.store.db import Database, json_loads
 from docclass.store.jobs import get_job_row
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ REFINE_S_PER_1000 = 30.0
 class RefineTask:
     spec: JobSpec
     texts: list[str]
-    detectors: list[list[dict]]
+    detectors: list[str | None]  # as stored: JSON text, decoded here in the reader process
     # What the first answers measured (see DocumentResult.layout): not measured again.
     layouts: list[bytes | None]
     embeddings: list[bytes | None]
@@ -55,7 +55,7 @@ class RefineTask:
 def refine_in_process(task: RefineTask) -> list[Review]:
     """The batch pass and each new answer's review; runs in a reader process."""
     spec = task.spec
-    found = [detector_results(d) for d in task.detectors]
+    found = [detector_results((json_loads(d) if d else None) or []) for d in task.detectors]
     answers = spec.local_classifier().classify_batch(
         task.texts, found, task.embeddings, task.layouts
     )
@@ -109,7 +109,7 @@ class Finisher:
         task = RefineTask(
             spec=spec,
             texts=[r.classifier_input for r in readings.values()],
-            detectors=[r.detectors for r in readings.values()],
+            detectors=[r.detectors_json for r in readings.values()],
             layouts=[r.layout for r in readings.values()],
             embeddings=[r.embedding for r in readings.values()],
         )

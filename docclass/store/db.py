@@ -114,7 +114,8 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _json_loads(stored: str | bytes) -> Any:
+def json_loads(stored: str | bytes) -> Any:
+    """A JSON column's value from its stored text (orjson; NaN and Infinity as well)."""
     try:
         return orjson.loads(stored)
     except orjson.JSONDecodeError:  # NaN or Infinity, as the standard library writes them
@@ -124,7 +125,7 @@ def _json_loads(stored: str | bytes) -> Any:
 # The JSON columns (detectors, scores, evidence, ...) are a job's bulk: orjson reads them
 # several times faster than the standard library, which the export and the finishing step
 # (every document's columns) and the views feel.
-JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": json_loads}
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

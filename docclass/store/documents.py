@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import Text, bindparam, cast, func, or_
 from sqlmodel import col, select, update
 
 from docclass.schemas import DocStatus, DocumentOut, Verdict, utcnow
@@ -95,10 +95,15 @@ class Refinable:
 @dataclass(frozen=True)
 class ClassifierReading:
     """What the classifier reads of one content: its input, the detectors' hits and what
-    the first answer measured (its layout; its embedding for topic taxonomies)."""
+    the first answer measured (its layout; its embedding for topic taxonomies).
+
+    The hits stay the JSON text they are stored as: decoded here, a thousand documents' hits
+    took 40-140 ms of the worker's own process and 110 ms more to unpickle in the reader
+    process that uses them, against 20 ms to decode them there (:func:`json_loads`).
+    """
 
     classifier_input: str
-    detectors: list[dict[str, Any]]
+    detectors_json: str | None
     layout: bytes | None = None
     embedding: bytes | None = None
 
@@ -178,15 +183,13 @@ def classifier_readings(*, db: Database, docs: Sequence[Refinable]) -> dict[str,
                 select(
                     Document.id,
                     Document.classifier_input,
-                    Document.detectors,
+                    cast(Document.detectors, Text),
                     Document.layout,
                     Document.embedding,
                 ).where(col(Document.id).in_(ids[start : start + _IDS_PER_QUERY]))
             ).all()
             for doc_id, text, detectors, layout, embedding in rows:
-                found[key_of[doc_id]] = ClassifierReading(
-                    text or "", detectors or [], layout, embedding
-                )
+                found[key_of[doc_id]] = ClassifierReading(text or "", detectors, layout, embedding)
     return {key: found[key] for key in first if key in found}
 
 
