@@ -23,7 +23,7 @@ from docclass.schemas import (
     utcnow,
 )
 from docclass.store.db import Database, new_id, plain_rows
-from docclass.store.status import job_counts
+from docclass.store.status import counted, job_counts
 from docclass.store.tables import Document, Job
 
 
@@ -120,19 +120,19 @@ def get_job(*, db: Database, job_id: str, include_documents: bool = True) -> Job
         job = s.get(Job, job_id)
         if job is None:
             return None
-        counts = job_counts(s, [job_id]).get(job_id, JobCounts())
-        rows: list[DocumentRow] = []
-        if include_documents:
-            # The driver's tuples, not ORM (or even typed Core) rows: a 10,000-document
-            # status view reads in a third of the time.
-            found = plain_rows(
-                s,
-                select(*row_columns())
-                .where(Document.job_id == job_id)
-                .order_by(col(Document.position)),
-            )
-            rows = [document_row(r) for r in found]
-        return _out(job, counts, rows)
+        if not include_documents:
+            return _out(job, job_counts(s, [job_id]).get(job_id, JobCounts()))
+        # The driver's tuples, not ORM (or even typed Core) rows: a 10,000-document status
+        # view reads in a third of the time. Its counts come from these rows, not from a
+        # second query over the same documents.
+        found = plain_rows(
+            s,
+            select(*row_columns())
+            .where(Document.job_id == job_id)
+            .order_by(col(Document.position)),
+        )
+        rows = [document_row(r) for r in found]
+        return _out(job, counted((r.status, r.progress) for r in rows), rows)
 
 
 def get_job_row(*, db: Database, job_id: str) -> Job | None:

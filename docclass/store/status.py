@@ -1,8 +1,10 @@
-"""The one status/progress query: documents per status and progress, per job, in SQL."""
+"""The one status/progress rule (:class:`JobCounts`): in SQL for any number of jobs, and over
+the rows of one job already read. A test holds the two equal."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
@@ -45,3 +47,23 @@ def job_counts(s: Session, job_ids: Sequence[str]) -> dict[str, JobCounts]:
             progress=round(0.0 if progress is None else float(progress), 1),
         )
     return out
+
+
+def counted(rows: Iterable[tuple[str, int]]) -> JobCounts:
+    """:func:`job_counts` of one job from its documents' (status, progress), already read: a
+    status view of 10,000 documents has them and need not ask the database again."""
+    n: Counter[str] = Counter()
+    read = 0
+    for status, progress in rows:
+        n[status] += 1
+        if status != DocStatus.cancelled:
+            read += progress
+    to_read = sum(n.values()) - n[DocStatus.cancelled]
+    return JobCounts(
+        pending=n[DocStatus.pending],
+        processing=n[DocStatus.processing],
+        completed=n[DocStatus.completed],
+        failed=n[DocStatus.failed],
+        cancelled=n[DocStatus.cancelled],
+        progress=round(read / to_read if to_read else 0.0, 1),
+    )

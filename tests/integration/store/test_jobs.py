@@ -86,6 +86,35 @@ def test_cancelled_documents_are_neither_done_nor_counted_in_progress(db: Databa
     assert job.progress == 100.0
 
 
+def test_a_jobs_counts_are_the_same_from_its_rows_and_from_sql(db: Database) -> None:
+    """A job's view counts its rows already read; lists ask SQL: the two give one answer."""
+
+    def counts(job_id: str) -> list[tuple]:
+        with_rows = jobs.get_job(db=db, job_id=job_id)
+        alone = jobs.get_job(db=db, job_id=job_id, include_documents=False)
+        (listed,) = [j for j in jobs.list_jobs(db=db).jobs if j.job_id == job_id]
+        return [
+            (j.pending, j.processing, j.completed, j.failed, j.cancelled, j.progress)
+            for j in (with_rows, alone, listed)
+        ]
+
+    job_id = make_job(db, 5)
+    first, second, third = queue.claim_documents(db=db, owner="me", limit=3)
+    assert queue.write_progress(db=db, doc_id=first.doc_id, owner="me", progress=37)
+    save(db, "me", second)
+    save(db, "me", third, error="NoTextLayer: no extractable text (scanned image?)")
+    seen = counts(job_id)
+    assert seen[0] == (2, 1, 1, 1, 0, round((37 + 100 + 100) / 5, 1))
+    assert seen[1] == seen[0] and seen[2] == seen[0]
+    assert jobs.cancel_job(db=db, job_id=job_id)
+    seen = counts(job_id)
+    assert seen[0] == (0, 1, 1, 1, 2, round((37 + 100 + 100) / 3, 1))
+    assert seen[1] == seen[0] and seen[2] == seen[0]
+    everything_cancelled = make_job(db, 2)
+    assert jobs.cancel_job(db=db, job_id=everything_cancelled)
+    assert counts(everything_cancelled) == [(0, 0, 0, 0, 2, 0.0)] * 3
+
+
 def test_cancel_then_retry(db: Database) -> None:
     job_id = make_job(db, 3)
     (running,) = queue.claim_documents(db=db, owner="me", limit=1)
