@@ -8,8 +8,8 @@ source) of every shared development set, each set weighted equally, one fit per 
 stage (one document at a time, or a job's batch pass). The meaning reader's fit uses the
 topic sets it reads; the lexicon's uses every set, topics included: without the optional
 embedding backend it reads every taxonomy, and its confidence must hold for all of them.
-``bench/fit_calibration.py`` refits and prints these constants; ``bench/classify_eval.py``
-reports the expected calibration error on half B.
+``bench/fit_calibration.py`` refits and prints these constants with the expected calibration
+error on half B; ``bench/classify_eval.py`` reports it on whole sets.
 
 Answers blended with a model fitted on examples go through the same map: their gap is
 wider where the examples agree, so they are more confident, and the scores of every answer

@@ -30,7 +30,7 @@ from docclass.classifiers.local.supervised import (
     blend,
     linear_svm,
 )
-from docclass.classifiers.local.tokens import _Doc, _fit_counted, analyze
+from docclass.classifiers.local.tokens import _Doc, analyze
 from docclass.classifiers.local.zero_shot import (
     OTHER_EVIDENCE,
     W_KEYWORDS,
@@ -38,6 +38,7 @@ from docclass.classifiers.local.zero_shot import (
     _ZeroShot,
     softmax,
 )
+from docclass.classifiers.tfidf import fit_counted
 from docclass.detectors import DetectorResult
 from docclass.taxonomy import Taxonomy
 
@@ -269,8 +270,10 @@ class LocalClassifier:
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix | None, np.ndarray]:
         """TF-IDF fitted on the batch (its heads' counted terms) plus any examples: IDF from
         the documents at hand."""
+        # The examples (at most EXAMPLES_MAX) are analysed again: keeping their counts would
+        # hold about 11 MiB per 900 examples in each of a process's cached classifiers.
         ex_counts = [Counter(analyze(h)) for h in sup.heads] if sup is not None else []
-        x = _fit_counted([*counts, *ex_counts])[0]
+        x = fit_counted([*counts, *ex_counts])[0]
         n = len(counts)
         if sup is None:
             return x, None, np.zeros(0, dtype=int)

@@ -19,7 +19,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
-from docclass.classifiers.tfidf import fit_counted, fit_tfidf
+from docclass.classifiers.tfidf import fit_tfidf
 
 _TOKEN = re.compile(r"[^\W_][\w'&]*[^\W_]|[^\W_]")
 # Function words only: pronouns (we/our, i/you), "shall" and "said" stay: they mark types.
@@ -117,10 +117,3 @@ class _Vectorizer:
 def _fit_tfidf(docs: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
     """L2-normalised TF-IDF rows, vocabulary and IDF of ``docs`` under :func:`analyze`."""
     return fit_tfidf(docs, analyze)
-
-
-def _fit_counted(
-    counts: Sequence[Mapping[str, int]],
-) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
-    """:func:`_fit_tfidf` of documents already analysed and counted (``Counter(analyze())``)."""
-    return fit_counted(counts)
