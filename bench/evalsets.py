@@ -2,8 +2,8 @@
 
 Each set is a list of :class:`EvalDoc` (text as extracted by docclass's own readers, its label,
 its source and the detectors' findings) and the taxonomy it is classified under. Texts
-extracted from PDF/DOCX files are cached under ``bench/.cache`` by the file's sha256, so a
-second run starts in a second.
+extracted from PDF/DOCX files are cached under ``bench/.cache`` by the file's sha256 and the
+extraction code's (a reader that changes extracts again), so a second run starts in a second.
 
 ``source`` says where a document comes from: its repository for ``doctype-dev2``; elsewhere
 the file itself (``doctype-dev`` has one source per category, so no split by source is
@@ -17,6 +17,7 @@ import hashlib
 import re
 import zlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from docclass.detectors import DetectorResult, run_detectors
@@ -56,6 +57,17 @@ def _dev2_sources() -> dict[str, str]:
     return out
 
 
+@cache
+def _code_digest() -> str:
+    """The readers' and the head builder's source: a cached text is theirs, or stale."""
+    sources = sorted((ROOT / "docclass" / "extraction").glob("*.py"))
+    sources.append(ROOT / "docclass" / "classifiers" / "local" / "classifier.py")
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _text(path: Path) -> str:
     """The classifier's input, as the pipeline builds it (page starts marked)."""
     from docclass.classifiers.local import classifier_input
@@ -64,7 +76,7 @@ def _text(path: Path) -> str:
     if path.suffix == ".txt":
         return extract_file(str(path), path.name).text
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    cached = CACHE / f"{digest}.head.txt"
+    cached = CACHE / f"{digest}-{_code_digest()}.head.txt"
     if cached.exists():
         return cached.read_text("utf-8")
     extracted = extract_file(str(path), path.name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from itertools import chain, count
 
 import numpy as np
 from scipy import sparse
@@ -48,23 +49,27 @@ def fit_counted(
 ) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
     """:func:`fit_tfidf` of documents already analysed and counted (each a term → count
     mapping, its terms in the order they first appear, as ``Counter`` keeps them)."""
-    first_seen: dict[str, int] = {}
-    indices: list[int] = []
-    counts: list[int] = []
-    indptr = [0]
-    for doc in docs:
-        row = sorted((first_seen.setdefault(term, len(first_seen)), n) for term, n in doc.items())
-        for index, n in row:
-            indices.append(index)
-            counts.append(n)
-        indptr.append(len(indices))
+    # Every entry of every document in one flat list, numbered by first appearance in C
+    # loops (dict.fromkeys, map), then sorted within each row by that number with numpy:
+    # the rows a per-entry Python loop built (a third of a batch pass's TF-IDF time).
+    terms = list(chain.from_iterable(docs))
+    first_seen = dict(zip(dict.fromkeys(terms), count()))
+    seen = np.fromiter(map(first_seen.__getitem__, terms), dtype=np.int64, count=len(terms))
+    tallies = np.fromiter(
+        chain.from_iterable(doc.values() for doc in docs), dtype=np.int64, count=len(terms)
+    )
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    order = np.lexsort((seen, np.repeat(np.arange(len(docs)), lengths)))
+    indices, counts = seen[order], tallies[order]
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
     n_docs = len(docs)
-    vocabulary: dict[str, int] = {}
+    ordered = sorted(first_seen)  # columns in sorted order, as scikit-learn numbers them
+    vocabulary = dict(zip(ordered, count()))
     rank = np.empty(len(first_seen), dtype=np.int64)
-    for index, term in enumerate(sorted(first_seen)):
-        vocabulary[term] = index
-        rank[first_seen[term]] = index
-    cols = rank[np.asarray(indices, dtype=np.int64)]
+    rank[np.fromiter(map(first_seen.__getitem__, ordered), np.int64, len(ordered))] = np.arange(
+        len(ordered)
+    )
+    cols = rank[indices]
     tf_counts = np.asarray(counts, dtype=float)
     rows = np.asarray(indptr)
     df = np.bincount(cols, minlength=len(vocabulary))
