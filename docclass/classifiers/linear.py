@@ -16,7 +16,7 @@ same floating-point steps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,9 @@ from scipy import sparse
 SVM_TOL = 1e-4
 LOGISTIC_TOL = 1e-4
 MAX_ITER = 1000
+# Up to this many rows (and fewer rows than features) the logistic regression is solved in
+# the rows' span: its eigendecomposition costs rows³ (0.3 s at 1,000 rows).
+SPAN_ROWS_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -52,16 +55,29 @@ def balanced_weights(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
 
 
 def _lbfgs(
-    fun: object, size: int, *, tol: float, max_iter: int, bounds: bool = False
+    fun: object,
+    size: int,
+    *,
+    tol: float,
+    max_iter: int,
+    bounds: bool = False,
+    callback: Callable[..., None] | None = None,
 ) -> np.ndarray:
-    """scipy's L-BFGS-B from zero, with scikit-learn's options; ``bounds``: every x ≥ 0."""
+    """scipy's L-BFGS-B from zero, with scikit-learn's options; ``bounds``: every x ≥ 0;
+    ``callback``: called after each step, it may end the search (StopIteration)."""
     from scipy.optimize import minimize  # 0.2 s: imported where a model is fitted
 
     eps = 64 * np.finfo(float).eps
     options = {"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": eps}
     limits = [(0.0, None)] * size if bounds else None
     return minimize(
-        fun, np.zeros(size), method="L-BFGS-B", jac=True, bounds=limits, options=options
+        fun,
+        np.zeros(size),
+        method="L-BFGS-B",
+        jac=True,
+        bounds=limits,
+        options=options,
+        callback=callback,
     ).x
 
 
@@ -129,6 +145,11 @@ def fit_logistic(
 
     Minimise Σᵢ sᵢ · cross-entropyᵢ / Σs + ‖W‖² / (2 C Σs), sᵢ the class weight of
     document i's class; intercepts are not regularised.
+
+    With fewer rows than features (a batch's TF-IDF: hundreds of documents, tens of thousands
+    of terms) it is solved in the span of the rows (:func:`_row_basis`), which holds every
+    L-BFGS iterate: the same steps on a few hundred coordinates per class instead of every
+    term's, and the same stopping rule.
     """
     y = np.asarray(y)
     classes = np.unique(y)
@@ -139,28 +160,85 @@ def fit_logistic(
     k = len(classes)
     index = np.searchsorted(classes, y)
     sample = (balanced_weights(y, classes) if balanced else np.ones(k))[index]
-    total = float(sample.sum())
     onehot = np.zeros((n, k))
     onehot[np.arange(n), index] = 1.0
-    reg = 1.0 / (c * total)
-    xt = x.T.tocsr()
+    loss = _Logistic(sample, onehot, 1.0 / (c * float(sample.sum())))
+    if n >= d or n > SPAN_ROWS_MAX:
+        w = _lbfgs(loss.objective(x), (d + 1) * k, tol=tol, max_iter=max_iter).reshape(d + 1, k)
+        return LinearModel(classes, np.ascontiguousarray(w[:d].T), w[d].copy())
+    # W = Q V, Q = xᵀ B orthonormal: the rows' features are x Q = (x xᵀ) B = U √s, and the
+    # gradient in W is Q times the gradient in V (the iterates never leave the span).
+    basis, features = _row_basis(x)
+    r = basis.shape[1]
+    objective = loss.objective(features)
 
-    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        w = flat.reshape(d + 1, k)
-        scores = x @ w[:d] + w[d]
-        scores -= scores.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(scores).sum(axis=1, keepdims=True))
-        log_p = scores - log_norm
-        loss = -float((sample[:, None] * onehot * log_p).sum()) / total
-        loss += 0.5 * reg * float((w[:d] * w[:d]).sum())
-        g = sample[:, None] * (np.exp(log_p) - onehot) / total
-        grad = np.empty_like(w)
-        grad[:d] = xt @ g + reg * w[:d]
-        grad[d] = g.sum(axis=0)
-        return loss, grad.ravel()
+    def w_gradient_small(intermediate_result: object) -> None:
+        """L-BFGS-B's own test, max |gradient| ≤ tol, on the gradient in W's coordinates."""
+        v = np.asarray(intermediate_result.x)  # type: ignore[attr-defined]
+        g = objective(v)[1].reshape(r + 1, k)
+        if max(np.abs(x.T @ (basis @ g[:r])).max(), np.abs(g[r]).max()) <= tol:
+            raise StopIteration
 
-    w = _lbfgs(objective, (d + 1) * k, tol=tol, max_iter=max_iter).reshape(d + 1, k)
-    return LinearModel(classes, np.ascontiguousarray(w[:d].T), w[d].copy())
+    v = _lbfgs(
+        objective, (r + 1) * k, tol=0.0, max_iter=max_iter, callback=w_gradient_small
+    ).reshape(r + 1, k)
+    coef = np.asarray(x.T @ (basis @ v[:r])).T
+    return LinearModel(classes, np.ascontiguousarray(coef), v[r].copy())
+
+
+@dataclass(frozen=True)
+class _Logistic:
+    """The regression's objective for any features (sparse rows, or the rows' span)."""
+
+    sample: np.ndarray  # each row's class weight
+    onehot: np.ndarray
+    reg: float
+
+    def objective(self, x: sparse.spmatrix | np.ndarray) -> Callable[[np.ndarray], tuple]:
+        d, k = x.shape[1], self.onehot.shape[1]
+        total = float(self.sample.sum())
+        xt = x.T.tocsr() if sparse.issparse(x) else np.ascontiguousarray(x.T)
+        sample, onehot, reg = self.sample[:, None], self.onehot, self.reg
+
+        def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            w = flat.reshape(d + 1, k)
+            scores = x @ w[:d] + w[d]
+            scores -= scores.max(axis=1, keepdims=True)
+            log_norm = np.log(np.exp(scores).sum(axis=1, keepdims=True))
+            log_p = scores - log_norm
+            loss = -float((sample * onehot * log_p).sum()) / total
+            loss += 0.5 * reg * float((w[:d] * w[:d]).sum())
+            g = sample * (np.exp(log_p) - onehot) / total
+            grad = np.empty_like(w)
+            grad[:d] = xt @ g + reg * w[:d]
+            grad[d] = g.sum(axis=0)
+            return loss, grad.ravel()
+
+        return objective
+
+
+def _row_basis(x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """``B`` with ``xᵀ B`` an orthonormal basis of the rows' span, and the rows in it.
+
+    From the rows' Gram matrix x xᵀ = U diag(s) Uᵀ: B = U s^-½ over the eigenvalues above
+    rounding (rows that repeat or combine others add no direction), and x xᵀ B = U s^½.
+    """
+    gram = _gram(x)
+    s, u = np.linalg.eigh(gram)
+    keep = s > max(float(s.max()), 1.0) * 1e-10
+    s, u = s[keep], u[:, keep]
+    return u / np.sqrt(s), u * np.sqrt(s)
+
+
+def _gram(x: sparse.csr_matrix) -> np.ndarray:
+    """x xᵀ, dense; columns that most rows use (an embedding block) by a dense product: the
+    sparse one took 40 ms per 300 rows on 384 of them, a tenth of the whole fit."""
+    crowded = np.bincount(x.indices, minlength=x.shape[1]) > x.shape[0] // 2
+    if not crowded.any():
+        return np.asarray((x @ x.T).todense())
+    rare = x[:, np.flatnonzero(~crowded)]
+    dense = x[:, np.flatnonzero(crowded)].toarray()
+    return np.asarray((rare @ rare.T).todense()) + dense @ dense.T
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:

@@ -253,7 +253,7 @@ class LocalClassifier:
         sup = self._supervised
         sup_docs: list[_Doc] = []
         if sup is not None:
-            sup_docs = [sup.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
+            sup_docs = sup.vectorizer.many(counts)
             prior = blend(self._names, sup, prior, sup.proba(sup_docs))
         probs = prior
         if len(texts) >= SELF_TRAIN_MIN and read.vectors is not None:

@@ -32,6 +32,9 @@ OTHER_EVIDENCE = 0.1
 OTHER_WEIGHT = 1.0
 
 
+_WORD = re.compile(r"\w+")
+
+
 def softmax(scores: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
     z = scores / temperature
     z = z - z.max(axis=-1, keepdims=True)
@@ -74,13 +77,32 @@ class _ZeroShot:
             ]
             for c in taxonomy.categories
         ]
+        # A keyword that starts with a letter or digit is found only where its first word is
+        # one of the head's words (the pattern's (?<!\w) and the keyword's own next character
+        # bound it): keywords are indexed by that word, and a head's words pick the few worth
+        # a regex. The rest (starting with punctuation) are always tried.
+        self._by_word: dict[str, list[tuple[int, int]]] = {}
+        self._always: list[tuple[int, int]] = []
+        for c, keywords in enumerate(self.keywords):
+            for j, (keyword, _pattern) in enumerate(keywords):
+                first = _WORD.match(keyword)
+                if first is None:
+                    self._always.append((c, j))
+                else:
+                    self._by_word.setdefault(first.group(), []).append((c, j))
 
     def keyword_hits(self, low: str) -> list[list[str]]:
-        """Keywords found in the lower-cased head; a substring test skips most regexes."""
-        return [
-            [k for k, pattern in keywords if k in low for _ in pattern.finditer(low)]
-            for keywords in self.keywords
-        ]
+        """Keywords found in the lower-cased head, per category in keyword order."""
+        hits: list[list[str]] = [[] for _ in self.keywords]
+        if not self._by_word and not self._always:
+            return hits
+        candidates = list(self._always)
+        for word in self._by_word.keys() & set(_WORD.findall(low)):
+            candidates.extend(self._by_word[word])
+        for c, j in sorted(candidates):
+            keyword, pattern = self.keywords[c][j]
+            hits[c].extend(keyword for _ in pattern.finditer(low))
+        return hits
 
     def cue_row(self, s: dict[str, float], first_lines: str) -> np.ndarray:
         """Per category, its strongest linked concept's cue (with any title bonus)."""
@@ -101,7 +123,7 @@ class _ZeroShot:
         if counts is None:
             docs = [self.vectorizer.one(h) for h in heads]
         else:
-            docs = [self.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
+            docs = self.vectorizer.many(counts)
         sim = np.vstack([self.profile_dense[:, d.cols] @ d.data for d in docs])
         hits = [self.keyword_hits(h.lower()) for h in heads]
         kw = np.array(

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
+from docclass.classifiers import linear
 from docclass.classifiers.embedding.cotrain import batch_tfidf
 from docclass.classifiers.linear import fit_logistic, fit_svm
 from docclass.classifiers.local.supervised import stratified_folds
@@ -107,6 +109,26 @@ def test_logistic_matches_scikit_learn(arxiv: tuple[list[str], np.ndarray], bala
     reference = LogisticRegression(C=1.0, class_weight=weight, max_iter=2000).fit(x, labels)
     assert list(ours.classes) == list(reference.classes_)
     assert np.abs(ours.predict_proba(x) - reference.predict_proba(x)).max() < 1e-3
+
+
+def test_logistic_in_the_rows_span_takes_the_same_steps(
+    arxiv: tuple[list[str], np.ndarray], monkeypatch: pytest.MonkeyPatch
+):
+    """Fewer rows than features: solved in the rows' span, the same iterates as over every
+    feature. With a dense block (as co-training appends embeddings) and repeated rows (a
+    Gram matrix without full rank)."""
+    texts, labels = arxiv
+    tfidf = batch_tfidf(texts, min_df=2, max_df=0.9, max_features=50_000)
+    dense = np.random.default_rng(0).normal(size=(len(texts), 24)).astype(np.float32) / 5
+    x = sparse.hstack([tfidf, sparse.csr_matrix(dense)], format="csr")
+    x = sparse.vstack([x, x[:5]], format="csr")
+    labels = np.concatenate([labels, labels[:5]])
+    assert x.shape[0] < x.shape[1]
+    span = fit_logistic(x, labels, c=1.0, balanced=True, max_iter=2000)
+    monkeypatch.setattr(linear, "SPAN_ROWS_MAX", 0)
+    full = fit_logistic(x, labels, c=1.0, balanced=True, max_iter=2000)
+    assert np.abs(span.coef - full.coef).max() < 1e-9
+    assert np.abs(span.intercept - full.intercept).max() < 1e-9
 
 
 def test_models_need_two_classes():
