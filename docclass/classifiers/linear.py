@@ -65,11 +65,12 @@ def _lbfgs(
 ) -> np.ndarray:
     """scipy's L-BFGS-B from zero, with scikit-learn's options; ``bounds``: every x ≥ 0;
     ``callback``: called after each step, it may end the search (StopIteration)."""
-    from scipy.optimize import minimize  # 0.2 s: imported where a model is fitted
+    from scipy.optimize import Bounds, minimize  # 0.2 s: imported where a model is fitted
 
     eps = 64 * np.finfo(float).eps
     options = {"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": eps}
-    limits = [(0.0, None)] * size if bounds else None
+    # As arrays: a list of (low, high) pairs is converted pair by pair (a tenth of a fit).
+    limits = Bounds(np.zeros(size), np.full(size, np.inf)) if bounds else None
     return minimize(
         fun,
         np.zeros(size),
