@@ -1,11 +1,14 @@
-"""The two linear models the offline classifiers fit: a linear SVM and a logistic regression.
+"""The linear models the offline classifiers fit: a linear SVM (examples), a least-squares
+classifier (the lexicon's batch pass) and a logistic regression (co-training).
 
 They minimise the same objectives as scikit-learn's ``LinearSVC`` (squared hinge, one
-against the rest, liblinear's class weighting, the intercept a regularised constant feature)
-and ``LogisticRegression`` (multinomial, intercept not regularised), both with scipy's
-L-BFGS-B: the SVM in liblinear's dual form, the regression as scikit-learn's lbfgs solver
-does. Both objectives are strictly convex, so the optimum is one and the answers agree with
-scikit-learn's to its tolerance (tests/unit/classifiers/test_linear.py compares them).
+against the rest, liblinear's class weighting, the intercept a regularised constant feature),
+``Ridge`` on ±1 targets (the same constant feature, balanced sample weights; one Cholesky
+factorisation for all classes) and ``LogisticRegression`` (multinomial, intercept not
+regularised), the first and last with scipy's L-BFGS-B: the SVM in liblinear's dual form, the
+regression as scikit-learn's lbfgs solver does. The objectives are strictly convex, so the
+optimum is one and the answers agree with scikit-learn's to its tolerance
+(tests/unit/classifiers/test_linear.py compares them).
 
 Why not scikit-learn itself: importing it costs about a second of CPU in every process that
 fits (it imports scipy.stats and pandas); the readers' server, which imported it for the batch
@@ -128,6 +131,45 @@ def fit_svm(
 
         ta[:, k] = t * _lbfgs(objective, len(t), tol=tol, max_iter=max_iter, bounds=True)
     coef, intercept = np.asarray(x.T @ ta).T, ta.sum(axis=0)
+    if len(classes) == 2:  # both rows, so that decision_function has a column per class
+        coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
+    return LinearModel(classes, np.ascontiguousarray(coef), np.asarray(intercept))
+
+
+def fit_least_squares(
+    x: sparse.spmatrix,
+    y: Sequence[object] | np.ndarray,
+    *,
+    c: float,
+    balanced: bool = False,
+) -> LinearModel:
+    """Regularised least-squares classifier, one class against the rest: the SVM's squared
+    loss on every row instead of on rows inside the margin.
+
+    Per class k: minimise ½‖[w, b]‖² + Σᵢ Cᵢ (tᵢ − w·xᵢ − b)², tᵢ = ±1, Cᵢ = C times the
+    class weight of row i's own class (scikit-learn's ``sample_weight`` form of "balanced",
+    where the SVM weighs only each model's own positives). Then the weights do not depend on
+    k, and every class's model comes from one system: [w, b] = [X, 1]ᵀβ with
+    (X Xᵀ + 1 + diag(1 / 2Cᵢ)) β = T, one Cholesky factorisation for all classes where the
+    SVM solves one bound-constrained problem per class. Two classes: one model, as fit_svm.
+    """
+    from scipy.linalg import cho_factor, cho_solve  # with scipy.optimize, where models fit
+
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError("a least-squares classifier needs at least two classes")
+    x = sparse.csr_matrix(x, dtype=float)
+    index = np.searchsorted(classes, y)
+    weights = balanced_weights(y, classes) if balanced else np.ones(len(classes))
+    if len(classes) == 2:
+        targets = np.where(index == 1, 1.0, -1.0)[:, None]
+    else:
+        targets = np.where(np.arange(len(classes))[None, :] == index[:, None], 1.0, -1.0)
+    system = _gram(x) + 1.0
+    system[np.diag_indices_from(system)] += 1.0 / (2.0 * c * weights[index])
+    beta = cho_solve(cho_factor(system, lower=True), targets)
+    coef, intercept = np.asarray(x.T @ beta).T, beta.sum(axis=0)
     if len(classes) == 2:  # both rows, so that decision_function has a column per class
         coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
     return LinearModel(classes, np.ascontiguousarray(coef), np.asarray(intercept))

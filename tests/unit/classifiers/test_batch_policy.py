@@ -69,20 +69,20 @@ def test_from_the_minimum_on_the_batch_is_centred_and_answers_stay_deterministic
 def test_self_training_rounds_train_on_at_most_the_row_cap_keeping_every_class(
     monkeypatch,
 ) -> None:
-    """A re-score may cover a job of thousands of documents: each round's SVM trains on at
+    """A re-score may cover a job of thousands of documents: each round's model trains on at
     most SELF_TRAIN_ROWS of them, every class keeping a share (the real solver, watched)."""
     from tests.paths import EVAL
 
     texts = [p.read_text("utf-8") for p in sorted(EVAL.rglob("*.txt"))]
     clf = LocalClassifier(load_taxonomy("default"))
     fits: list[tuple[int, set]] = []
-    solver = classifier.linear_svm
+    solver = classifier.fit_least_squares
 
     def watched(x, y, **kw):
         fits.append((x.shape[0], set(y.tolist())))
         return solver(x, y, **kw)
 
-    monkeypatch.setattr(classifier, "linear_svm", watched)
+    monkeypatch.setattr(classifier, "fit_least_squares", watched)
     clf.classify_batch(texts)
     uncapped = list(fits)
     fits.clear()

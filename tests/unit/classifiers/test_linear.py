@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.svm import LinearSVC
 
 from docclass.classifiers import linear
 from docclass.classifiers.embedding.cotrain import batch_tfidf
-from docclass.classifiers.linear import fit_logistic, fit_svm
+from docclass.classifiers.linear import fit_least_squares, fit_logistic, fit_svm
 from docclass.classifiers.local.supervised import stratified_folds
 from tests.paths import EVAL, ROOT, SHARED
 
@@ -131,12 +131,46 @@ def test_logistic_in_the_rows_span_takes_the_same_steps(
     assert np.abs(span.intercept - full.intercept).max() < 1e-9
 
 
+@pytest.mark.parametrize("classes", [8, 2])
+def test_least_squares_is_ridge_regression_on_the_targets(
+    arxiv: tuple[list[str], np.ndarray], classes: int
+):
+    """½‖[w, b]‖² + Σ Cᵢ (tᵢ − w·xᵢ − b)² per class is scikit-learn's Ridge (alpha 1, sample
+    weights 2Cᵢ) on [x, 1] and ±1 targets; with balanced weights, Cᵢ is C times the class
+    weight of row i's class."""
+    texts, labels = arxiv
+    x = batch_tfidf(texts, min_df=1, max_df=1.0, max_features=50_000)
+    keep = np.r_[0:40, 40 : len(labels) : 2]
+    if classes == 2:
+        keep = keep[np.isin(labels[keep], np.unique(labels)[:2])]
+    x, labels = x[keep], labels[keep]
+    ours = fit_least_squares(x, labels, c=0.5, balanced=True)
+    names = np.unique(labels)
+    assert len(names) == classes and list(ours.classes) == list(names)
+    weights = len(labels) / (len(names) * np.array([np.sum(labels == n) for n in names]))
+    sample = 2 * 0.5 * weights[np.searchsorted(names, labels)]
+    positive = names[1:] if classes == 2 else names
+    targets = np.where(labels[:, None] == positive[None, :], 1.0, -1.0)
+    augmented = sparse.hstack([x, np.ones((x.shape[0], 1))], format="csr")
+    ridge = Ridge(alpha=1.0, fit_intercept=False, solver="cholesky").fit(
+        augmented, targets, sample_weight=sample
+    )
+    want = np.asarray(augmented @ ridge.coef_.T).reshape(len(labels), -1)
+    got = ours.decision_function(x)
+    if classes == 2:
+        assert np.allclose(got[:, 0], -got[:, 1])
+        got = got[:, 1:]
+    assert np.abs(got - want).max() < 1e-6
+
+
 def test_models_need_two_classes():
     x = batch_tfidf(["alpha beta", "beta gamma"], min_df=1, max_df=1.0, max_features=10)
     with pytest.raises(ValueError, match="two classes"):
         fit_svm(x, ["a", "a"], c=0.5)
     with pytest.raises(ValueError, match="two classes"):
         fit_logistic(x, ["a", "a"], c=1.0)
+    with pytest.raises(ValueError, match="two classes"):
+        fit_least_squares(x, ["a", "a"], c=0.5)
 
 
 def test_stratified_folds_spread_each_class_and_repeat():
