@@ -18,10 +18,10 @@ import logging
 from dataclasses import dataclass, replace
 
 from docclass.classifiers.factory import uses_local
-from docclass.jobs.pipeline import detector_results
+from docclass.detectors import DetectorResult
 from docclass.jobs.processes import ReaderPool
 from docclass.jobs.spec import JobSpec, spec_of
-from docclass.review import Review, review
+from docclass.review import review
 from docclass.schemas import Verdict
 from docclass.settings import Settings
 from docclass.store import documents, queue
@@ -52,18 +52,28 @@ class RefineTask:
     embeddings: list[bytes | None]
 
 
-def refine_in_process(task: RefineTask) -> list[Review]:
-    """The batch pass and each new answer's review; runs in a reader process."""
+def refine_in_process(task: RefineTask) -> list[Verdict]:
+    """The batch pass and each new answer's reviewed verdict; runs in a reader process.
+
+    Only the verdicts travel back: the answers' layouts and vectors are the stored ones.
+    """
     spec = task.spec
-    found = [detector_results((json_loads(d) if d else None) or []) for d in task.detectors]
+    found = [_names_and_counts(json_loads(d) if d else None) for d in task.detectors]
     answers = spec.local_classifier().classify_batch(
         task.texts, found, task.embeddings, task.layouts
     )
     taxonomy = spec.taxonomy
     return [
-        review(answer, detectors, taxonomy, review_threshold=spec.review_threshold)
+        review(answer, detectors, taxonomy, review_threshold=spec.review_threshold).verdict()
         for answer, detectors in zip(answers, found, strict=True)
     ]
+
+
+def _names_and_counts(stored: list[dict] | None) -> list[DetectorResult]:
+    """What the batch pass reads of a document's detector hits: each detector's count (the
+    rationale's numbers, the floors). Their spans serve cited evidence, which the first
+    answer stored; building them all again took a tenth of the pass."""
+    return [DetectorResult(name=str(d["name"]), count=int(d["count"])) for d in stored or []]
 
 
 class Finisher:
@@ -114,28 +124,30 @@ class Finisher:
             embeddings=[r.embedding for r in readings.values()],
         )
         timeout = max(self.settings.limits.doc_timeout_s, REFINE_S_PER_1000 * len(readings) / 1000)
-        reviews = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
+        verdicts = self.pool.submit(refine_in_process, task, timeout).result(timeout=timeout + 30)
         # One verdict per content, copied per document with what is the document's own.
-        by_content = {
-            k: (r.classification, r.verdict()) for k, r in zip(readings, reviews, strict=True)
-        }
+        by_content = dict(zip(readings, verdicts, strict=True))
         refined: list[tuple[str, Verdict]] = []
         changed = 0
         for doc in docs:
             if doc.content_key not in by_content:  # deleted meanwhile
                 continue
-            answer, verdict = by_content[doc.content_key]
+            verdict = by_content[doc.content_key]
             single = doc.classifier_meta.get("single") or {
                 "category": doc.final_category,
                 "confidence": doc.confidence,
             }
-            changed += answer.final_category != doc.final_category
+            changed += verdict.final_category != doc.final_category
             # Against the first answer shown: a second pass that moves an answer back is no
             # refinement, and one that moves it on still compares with the first.
             earliest = doc.earlier_category if doc.refined else doc.final_category
-            moved = answer.final_category != earliest
+            moved = verdict.final_category != earliest
             own = {
-                "classifier_meta": {**doc.classifier_meta, **answer.meta, "single": single},
+                "classifier_meta": {
+                    **doc.classifier_meta,
+                    **verdict.classifier_meta,
+                    "single": single,
+                },
                 "refined": moved,
                 "earlier_category": earliest if moved else None,
             }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -229,7 +229,3 @@ def analyse(
 ) -> DocumentResult:
     """Every stage of one document in this process (tests, benchmarks, tools)."""
     return conclude(read_and_score(task), task.spec, llm=llm, cascade_threshold=cascade_threshold)
-
-
-def detector_results(stored: Sequence[dict]) -> list[DetectorResult]:
-    return [DetectorResult.from_dict(d) for d in stored]
