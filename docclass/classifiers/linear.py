@@ -213,13 +213,22 @@ def fit_logistic(
     # gradient in W is Q times the gradient in V (the iterates never leave the span).
     basis, features = _row_basis(x)
     r = basis.shape[1]
-    objective = loss.objective(features)
+    plain = loss.objective(features)
+    last: list[np.ndarray] = [np.empty(0), np.empty(0)]  # the point L-BFGS-B evaluated last
+
+    def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = plain(flat)
+        last[:] = [flat.copy(), grad]
+        return value, grad
 
     def w_gradient_small(intermediate_result: object) -> None:
-        """L-BFGS-B's own test, max |gradient| ≤ tol, on the gradient in W's coordinates."""
+        """L-BFGS-B's own test, max |gradient| ≤ tol, on the gradient in W's coordinates
+        (the intercepts' part first: while it is over, the rest need not be mapped back)."""
         v = np.asarray(intermediate_result.x)  # type: ignore[attr-defined]
-        g = objective(v)[1].reshape(r + 1, k)
-        if max(np.abs(x.T @ (basis @ g[:r])).max(), np.abs(g[r]).max()) <= tol:
+        g = (last[1] if np.array_equal(v, last[0]) else plain(v)[1]).reshape(r + 1, k)
+        if np.abs(g[r]).max() > tol:
+            return
+        if np.abs(x.T @ (basis @ g[:r])).max() <= tol:
             raise StopIteration
 
     v = _lbfgs(
