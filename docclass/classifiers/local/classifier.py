@@ -64,6 +64,7 @@ CENTRE_MIN = 50
 SELF_TRAIN_MIN = 100
 SELF_TRAIN_SHARES = (0.5, 0.7, 0.9)
 SELF_TRAIN_WEIGHT = 1.0
+SELF_TRAIN_C = SVM_C  # the examples' SVM's: the least-squares model was compared at it
 # At most this many of the batch's documents train a round (each class keeping its share):
 # the fit holds an n × n matrix (docclass.classifiers.linear), and an analyst's
 # re-score may cover a job of 10,000 documents. Jobs' own batch passes stay below it.
@@ -320,7 +321,7 @@ class LocalClassifier:
         classes = np.unique(train_y)
         if len(classes) < 2 or x.shape[1] == 0:
             return probs
-        model = fit_least_squares(train_x, train_y, c=SVM_C, balanced=True)
+        model = fit_least_squares(train_x, train_y, c=SELF_TRAIN_C, balanced=True)
         fitted = softmax(model.decision_function(x), SVM_TEMPERATURE)
         log_fit = np.full(prior.shape, math.log(1.0 / len(classes)))
         log_fit[:, model.classes] = np.log(np.clip(fitted, 1e-9, 1.0))
