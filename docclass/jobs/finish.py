@@ -46,7 +46,8 @@ REFINE_S_PER_1000 = 30.0
 class RefineTask:
     spec: JobSpec
     texts: list[str]
-    detectors: list[str | None]  # as stored: JSON text, decoded here in the reader process
+    # Each detector's count (name -> hits) as stored: JSON text, decoded in the reader process.
+    detector_counts: list[str | None]
     # What the first answers measured (see DocumentResult.layout): not measured again.
     layouts: list[bytes | None]
     embeddings: list[bytes | None]
@@ -58,7 +59,7 @@ def refine_in_process(task: RefineTask) -> list[Verdict]:
     Only the verdicts travel back: the answers' layouts and vectors are the stored ones.
     """
     spec = task.spec
-    found = [_names_and_counts(json_loads(d) if d else None) for d in task.detectors]
+    found = [_counted(json_loads(c) if c else None) for c in task.detector_counts]
     answers = spec.local_classifier().classify_batch(
         task.texts, found, task.embeddings, task.layouts
     )
@@ -69,11 +70,11 @@ def refine_in_process(task: RefineTask) -> list[Verdict]:
     ]
 
 
-def _names_and_counts(stored: list[dict] | None) -> list[DetectorResult]:
-    """What the batch pass reads of a document's detector hits: each detector's count (the
-    rationale's numbers, the floors). Their spans serve cited evidence, which the first
-    answer stored; building them all again took a tenth of the pass."""
-    return [DetectorResult(name=str(d["name"]), count=int(d["count"])) for d in stored or []]
+def _counted(stored: dict[str, int] | None) -> list[DetectorResult]:
+    """The detectors' results as the batch pass reads them: how many hits each found (the
+    rationale's numbers, the floors), without the spans the first answer's evidence cited
+    (building every span again took a tenth of the pass)."""
+    return [DetectorResult(name=name, count=int(n)) for name, n in (stored or {}).items()]
 
 
 class Finisher:
@@ -119,7 +120,7 @@ class Finisher:
         task = RefineTask(
             spec=spec,
             texts=[r.classifier_input for r in readings.values()],
-            detectors=[r.detectors_json for r in readings.values()],
+            detector_counts=[r.detector_counts_json for r in readings.values()],
             layouts=[r.layout for r in readings.values()],
             embeddings=[r.embedding for r in readings.values()],
         )

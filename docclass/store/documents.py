@@ -94,16 +94,18 @@ class Refinable:
 
 @dataclass(frozen=True)
 class ClassifierReading:
-    """What the classifier reads of one content: its input, the detectors' hits and what
-    the first answer measured (its layout; its embedding for topic taxonomies).
+    """What the classifier reads of one content: its input, how many hits each detector
+    found and what the first answer measured (its layout; its embedding for topic taxonomies).
 
-    The hits stay the JSON text they are stored as: decoded here, a thousand documents' hits
-    took 40-140 ms of the worker's own process and 110 ms more to unpickle in the reader
-    process that uses them, against 20 ms to decode them there (:func:`json_loads`).
+    The counts (a rationale's numbers, the floors: all a batch pass reads of the detectors;
+    their spans served the evidence the first answer cited) stay the JSON text they are
+    stored as, decoded by the reader process that uses them (:func:`json_loads`): decoded
+    here, a thousand documents' hits took 40-140 ms of the worker's own process and 110 ms
+    more to unpickle there.
     """
 
     classifier_input: str
-    detectors_json: str | None
+    detector_counts_json: str | None
     layout: bytes | None = None
     embedding: bytes | None = None
 
@@ -183,13 +185,13 @@ def classifier_readings(*, db: Database, docs: Sequence[Refinable]) -> dict[str,
                 select(
                     Document.id,
                     Document.classifier_input,
-                    cast(Document.detectors, Text),
+                    cast(Document.detector_counts, Text),
                     Document.layout,
                     Document.embedding,
                 ).where(col(Document.id).in_(ids[start : start + _IDS_PER_QUERY]))
             ).all()
-            for doc_id, text, detectors, layout, embedding in rows:
-                found[key_of[doc_id]] = ClassifierReading(text or "", detectors, layout, embedding)
+            for doc_id, text, counted, layout, embedding in rows:
+                found[key_of[doc_id]] = ClassifierReading(text or "", counted, layout, embedding)
     return {key: found[key] for key in first if key in found}
 
 

@@ -94,6 +94,22 @@ def _complaints(n: int) -> list[Upload]:
     return [Upload(f.name, f) for d in folders for f in sorted(d.iterdir())[:per]][:n]
 
 
+def test_the_batch_pass_reads_what_each_documents_detectors_counted(services) -> None:
+    """The pass gets each detector's count, not its hits: its answers still cite them
+    (receipts' money amounts), as the first answers did."""
+    service = services(workers=2, process_workers=2)
+    job_id = service.submit(_uploads(SELF_TRAINED))
+    assert service.wait_job(job_id, timeout=120) == "completed"
+    docs = [service.get_document(d.id) for d in service.get_job(job_id).documents]
+    batch = [d for d in docs if (d.classifier_meta or {}).get("stage") == "batch"]
+    assert len(batch) == len(docs)  # every answer is the pass's
+    cited = [d for d in batch if (d.detector_counts or {}).get("money")]
+    assert len(cited) >= 5
+    for d in cited:
+        money = d.detector_counts["money"]
+        assert f"{money} money amount" in (d.rationale or ""), (d.filename, d.rationale)
+
+
 @pytest.mark.parametrize("kind", ["default", "topics"])
 def test_the_same_job_gives_identical_answers_whatever_the_worker_count(
     services, kind: str

@@ -9,8 +9,9 @@ from tests.integration.store.test_jobs import make_job
 
 
 def test_classifier_readings_give_back_what_the_first_answer_stored(db: Database) -> None:
-    """The detectors' hits come back as their stored JSON text (decoded by the reader process
-    that uses them) and decode to what was saved; the layout and embedding bytes are intact."""
+    """Each detector's count comes back as its stored JSON text (decoded by the reader
+    process that uses them) and decodes to what was saved; the layout and embedding bytes
+    are intact."""
     job_id = make_job(db, 2)
     hits = [
         {"name": "money", "count": 2, "hits": ["€ 1.428,00", "12.50"], "score": 0.25},
@@ -23,6 +24,7 @@ def test_classifier_readings_give_back_what_the_first_answer_stored(db: Database
             classifier="local",
             classifier_input=f"Rechnung Nr. {i}",
             detectors=hits if i == 0 else None,
+            detector_counts={h["name"]: h["count"] for h in hits} if i == 0 else None,
             layout=bytes(range(i, i + 16)),
             embedding=b"\x00\x01" * 8 if i == 0 else None,
         )
@@ -33,7 +35,7 @@ def test_classifier_readings_give_back_what_the_first_answer_stored(db: Database
     docs = documents.refinable_documents(db=db, job_id=job_id, classifier="local")
     readings = list(documents.classifier_readings(db=db, docs=docs).values())
     assert [r.classifier_input for r in readings] == ["Rechnung Nr. 0", "Rechnung Nr. 1"]
-    assert json_loads(readings[0].detectors_json) == hits
-    assert json_loads(readings[1].detectors_json or "null") is None  # none stored
+    assert json_loads(readings[0].detector_counts_json) == {"money": 2, "person": 1}
+    assert json_loads(readings[1].detector_counts_json or "null") is None  # none stored
     assert [r.layout for r in readings] == [bytes(range(16)), bytes(range(1, 17))]
     assert [r.embedding for r in readings] == [b"\x00\x01" * 8, None]
