@@ -65,9 +65,9 @@ class Learner:
         docs = list(first.values())
         if not docs:
             return []
-        readings = documents.classifier_readings(db=self.db, docs=docs)
+        inputs = documents.classifier_inputs(db=self.db, docs=docs)
         task = SuggestTask(
-            heads=[readings[d.content_key].classifier_input for d in docs],
+            heads=[inputs[d.content_key] for d in docs],
             probs=[[float(d.scores[n]) for n in names] for d in docs],
             corrected=[i for i, d in enumerate(docs) if d.content_key in corrected],
             k=k,

@@ -170,28 +170,45 @@ def classifier_readings(*, db: Database, docs: Sequence[Refinable]) -> dict[str,
     """Per content key, in the order of ``docs``, what the classifier reads (from the first
     document with that content; the batch pass's answers depend on the order).
 
-    A job's copies of a file hold the same text and detectors' hits (a job's bulk): they
+    A job's copies of a file hold the same text and detectors' counts (a job's bulk): they
     are read and decoded once, not once per copy.
     """
+    columns = (
+        Document.classifier_input,
+        cast(Document.detector_counts, Text),
+        Document.layout,
+        Document.embedding,
+    )
+    return {
+        key: ClassifierReading(text or "", counted, layout, embedding)
+        for key, (text, counted, layout, embedding) in _first_of_each(db, docs, columns).items()
+    }
+
+
+def classifier_inputs(*, db: Database, docs: Sequence[Refinable]) -> dict[str, str]:
+    """Per content key, in the order of ``docs``, only the text the classifier reads (what
+    suggesting corrections needs: not the counts, layouts and vectors of a whole job)."""
+    rows = _first_of_each(db, docs, (Document.classifier_input,))
+    return {key: text or "" for key, (text,) in rows.items()}
+
+
+def _first_of_each(db: Database, docs: Sequence[Refinable], columns: tuple) -> dict[str, tuple]:
+    """``columns`` of the first document of each content, per content key in ``docs``' order."""
     first: dict[str, str] = {}
     for doc in docs:
         first.setdefault(doc.content_key, doc.doc_id)
     key_of = {doc_id: key for key, doc_id in first.items()}
     ids = list(key_of)
-    found: dict[str, ClassifierReading] = {}
+    found: dict[str, tuple] = {}
     with db.read() as s:
         for start in range(0, len(ids), _IDS_PER_QUERY):
             rows = s.exec(
-                select(
-                    Document.id,
-                    Document.classifier_input,
-                    cast(Document.detector_counts, Text),
-                    Document.layout,
-                    Document.embedding,
-                ).where(col(Document.id).in_(ids[start : start + _IDS_PER_QUERY]))
+                select(Document.id, *columns).where(
+                    col(Document.id).in_(ids[start : start + _IDS_PER_QUERY])
+                )
             ).all()
-            for doc_id, text, counted, layout, embedding in rows:
-                found[key_of[doc_id]] = ClassifierReading(text or "", counted, layout, embedding)
+            for doc_id, *values in rows:
+                found[key_of[doc_id]] = tuple(values)
     return {key: found[key] for key in first if key in found}
 
 

@@ -35,6 +35,9 @@ def test_classifier_readings_give_back_what_the_first_answer_stored(db: Database
     docs = documents.refinable_documents(db=db, job_id=job_id, classifier="local")
     readings = list(documents.classifier_readings(db=db, docs=docs).values())
     assert [r.classifier_input for r in readings] == ["Rechnung Nr. 0", "Rechnung Nr. 1"]
+    inputs = documents.classifier_inputs(db=db, docs=docs)  # what suggesting reads
+    assert list(inputs.values()) == ["Rechnung Nr. 0", "Rechnung Nr. 1"]
+    assert list(inputs) == list(documents.classifier_readings(db=db, docs=docs))
     assert json_loads(readings[0].detector_counts_json) == {"money": 2, "person": 1}
     assert json_loads(readings[1].detector_counts_json or "null") is None  # none stored
     assert [r.layout for r in readings] == [bytes(range(16)), bytes(range(1, 17))]
