@@ -14,6 +14,7 @@ tuned, "B" is held out.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 import zlib
 from dataclasses import dataclass
@@ -59,12 +60,14 @@ def _dev2_sources() -> dict[str, str]:
 
 @cache
 def _code_digest() -> str:
-    """The readers' and the head builder's source: a cached text is theirs, or stale."""
-    sources = sorted((ROOT / "docclass" / "extraction").glob("*.py"))
-    sources.append(ROOT / "docclass" / "classifiers" / "local" / "classifier.py")
+    """The readers' and the head builder's source: a cached text is theirs, or stale (an
+    edit elsewhere in the classifier, the usual one while tuning, keeps the cache)."""
+    from docclass.classifiers.local import classifier_input
+
     digest = hashlib.sha256()
-    for source in sources:
+    for source in sorted((ROOT / "docclass" / "extraction").glob("*.py")):
         digest.update(source.read_bytes())
+    digest.update(inspect.getsource(classifier_input).encode())
     return digest.hexdigest()[:16]
 
 

@@ -70,8 +70,8 @@ def fit_counted(
         len(ordered)
     )
     cols = rank[indices]
-    tf_counts = np.asarray(counts, dtype=float)
-    rows = np.asarray(indptr)
+    tf_counts = counts.astype(float)
+    rows = indptr
     df = np.bincount(cols, minlength=len(vocabulary))
     keep = (df >= min_df) & (df <= max_df * n_docs)
     if max_features is not None and keep.sum() > max_features:

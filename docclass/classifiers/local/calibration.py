@@ -18,8 +18,6 @@ mean the same thing (a conservative estimate where examples help).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 # (reader, stage) -> (slope per nat of gap, intercept), from bench/fit_calibration.py
@@ -40,14 +38,17 @@ def log_gaps(probs: np.ndarray) -> np.ndarray:
     return np.log(first) - np.log(second)
 
 
-def platt(gap: float, slope: float, intercept: float) -> float:
-    """The logistic map from a gap to a probability of being right."""
-    return 1.0 / (1.0 + math.exp(-(slope * gap + intercept)))
+def platt(gap: float | np.ndarray, slope: float, intercept: float) -> float | np.ndarray:
+    """The logistic map from a gap (or an array of them) to a probability of being right."""
+    return 1.0 / (1.0 + np.exp(-(slope * gap + intercept)))
 
 
-def calibrated(probs: np.ndarray, reader: str, stage: str) -> np.ndarray:
+def calibrated(
+    probs: np.ndarray, reader: str, stage: str, gaps: np.ndarray | None = None
+) -> np.ndarray:
     """Each row of ``probs`` tempered so that its top category gets its calibrated confidence
-    (the Platt map of its log gap).
+    (the Platt map of its log gap; ``gaps``: :func:`log_gaps` of ``probs``, if the caller has
+    them).
 
     Tempering (``probs ** (1 / T)``, renormalised) keeps the categories' order and makes a
     distribution; T is found by bisection, for all rows at once. A confidence below
@@ -56,9 +57,8 @@ def calibrated(probs: np.ndarray, reader: str, stage: str) -> np.ndarray:
     n, k = probs.shape
     if k < 2:
         return probs.copy()
-    slope, intercept = PLATT[reader, stage]
-    target = 1.0 / (1.0 + np.exp(-(slope * log_gaps(probs) + intercept)))
-    target = np.maximum(target, 1.0 / k + 1e-6)
+    gaps = log_gaps(probs) if gaps is None else gaps
+    target = np.maximum(platt(gaps, *PLATT[reader, stage]), 1.0 / k + 1e-6)
     logp = np.log(np.clip(probs, 1e-300, 1.0))
     logp = logp - logp.max(axis=1, keepdims=True)
 

@@ -259,7 +259,7 @@ class LocalClassifier:
         sup = self._supervised
         sup_docs: list[_Doc] = []
         if sup is not None:
-            sup_docs = sup.vectorizer.many(counts)
+            sup_docs = [sup.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
             prior = blend(self._names, sup, prior, sup.proba(sup_docs))
         probs = prior
         if len(texts) >= SELF_TRAIN_MIN and read.vectors is not None:
@@ -344,7 +344,7 @@ class LocalClassifier:
         """The answers, with calibrated scores (see .calibration), one product for the nearest
         examples of all, then each one's rationale and meta."""
         gaps = calibration.log_gaps(probs)
-        shown = calibration.calibrated(probs, self.reader, stage)
+        shown = calibration.calibrated(probs, self.reader, stage, gaps)
         nearest = sup.nearest(sup_docs) if sup is not None and sup_docs else None
         return [
             self._result(

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, pairwise, repeat
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
@@ -112,35 +112,6 @@ class _Vectorizer:
         data = np.asarray(tf) * self.idf[cols_a]
         norm = math.sqrt(float(data @ data) + oov) or 1.0
         return _Doc(cols_a, data / norm)
-
-    def many(self, counts: Sequence[Mapping[str, int]]) -> list[_Doc]:
-        """:meth:`one` of each counted head, the same vectors: the terms of all of them looked
-        up and weighed at once (a batch pass's heads, four times faster than one by one)."""
-        terms = list(chain.from_iterable(counts))
-        index = np.fromiter(map(self.vocabulary.get, terms, repeat(-1)), np.int64, len(terms))
-        tallies = np.fromiter(chain.from_iterable(c.values() for c in counts), np.int64)
-        weights = _sublinear_tf(tallies)
-        known = index >= 0
-        oov_terms = (weights * self.oov_idf) ** 2
-        bounds = np.cumsum([0, *map(len, counts)]).tolist()
-        docs: list[_Doc] = []
-        for start, end in pairwise(bounds):
-            row = known[start:end]
-            cols = index[start:end][row]
-            data = weights[start:end][row] * self.idf[cols]
-            oov = sum(oov_terms[start:end][~row].tolist())  # in term order, as one() adds
-            norm = math.sqrt(float(data @ data) + oov) or 1.0
-            docs.append(_Doc(cols, data / norm))
-        return docs
-
-
-def _sublinear_tf(tallies: np.ndarray) -> np.ndarray:
-    """1 + ln(count) per entry, by math.log as :meth:`_Vectorizer.one` takes it (numpy's log
-    may differ in the last bit)."""
-    if not len(tallies):
-        return np.zeros(0)
-    table = np.array([0.0, *(1.0 + math.log(n) for n in range(1, int(tallies.max()) + 1))])
-    return table[tallies]
 
 
 def _fit_tfidf(docs: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:

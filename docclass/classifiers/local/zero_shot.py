@@ -123,7 +123,7 @@ class _ZeroShot:
         if counts is None:
             docs = [self.vectorizer.one(h) for h in heads]
         else:
-            docs = self.vectorizer.many(counts)
+            docs = [self.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
         sim = np.vstack([self.profile_dense[:, d.cols] @ d.data for d in docs])
         hits = [self.keyword_hits(h.lower()) for h in heads]
         kw = np.array(

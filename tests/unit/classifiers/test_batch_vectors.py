@@ -1,8 +1,9 @@
 """The batch pass's shortcuts give what the one-document paths give, exactly.
 
-A batch vectorises all of its heads at once (``_Vectorizer.many``) and tries a taxonomy's
-keywords only where their first word occurs (``_ZeroShot.keyword_hits``); both must match
-the plain one-at-a-time forms on real documents and on awkward keywords.
+A batch counts each head once and vectorises it from those counts for every vectorizer
+(``_Vectorizer.one(text, counts)``, through ``_ZeroShot.evidence`` for the profiles), and
+tries a taxonomy's keywords only where their first word occurs (``_ZeroShot.keyword_hits``);
+both must match the plain one-at-a-time forms on real documents and on awkward keywords.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from docclass.classifiers.local.layout import structure
 from docclass.classifiers.local.tokens import _Vectorizer, analyze
 from docclass.classifiers.local.zero_shot import _ZeroShot
 from docclass.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
@@ -37,10 +39,14 @@ def test_vectorising_a_batch_gives_each_documents_own_vector(
     heads: list[str],
 ) -> None:
     counts = [Counter(analyze(h)) for h in heads]
-    profiles = _ZeroShot(load_taxonomy("default")).vectorizer
+    zero = _ZeroShot(load_taxonomy("default"))
+    structures = [structure(h) for h in heads]
     examples = _Vectorizer(heads[:40])  # a supervised vectorizer: most words are its own
-    for vectorizer in (profiles, examples):
-        batch = vectorizer.many(counts)
+    batches = [
+        (zero.vectorizer, zero.evidence(heads, structures, counts)[1]),
+        (examples, [examples.one(h, c) for h, c in zip(heads, counts, strict=True)]),
+    ]
+    for vectorizer, batch in batches:
         assert _same(batch, [vectorizer.one(h) for h in heads])  # bit for bit
         assert any(len(d.cols) for d in batch) and not len(batch[-3].cols)
 
