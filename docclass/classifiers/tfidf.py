@@ -59,40 +59,37 @@ def fit_counted(
         chain.from_iterable(doc.values() for doc in docs), dtype=np.int64, count=len(terms)
     )
     lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-    order = np.lexsort((seen, np.repeat(np.arange(len(docs)), lengths)))
-    indices, counts = seen[order], tallies[order]
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
     n_docs = len(docs)
-    ordered = sorted(first_seen)  # columns in sorted order, as scikit-learn numbers them
-    vocabulary = dict(zip(ordered, count()))
-    rank = np.empty(len(first_seen), dtype=np.int64)
-    rank[np.fromiter(map(first_seen.__getitem__, ordered), np.int64, len(ordered))] = np.arange(
-        len(ordered)
-    )
-    cols = rank[indices]
-    tf_counts = counts.astype(float)
-    rows = indptr
-    df = np.bincount(cols, minlength=len(vocabulary))
+    # The limits are applied before the terms are sorted: with min_df=2 most of a batch's
+    # word pairs occur once, and sorting and numbering them was most of the fit. Kept terms
+    # are numbered in sorted order among themselves, as they would be after filtering.
+    df = np.bincount(seen, minlength=len(first_seen))  # a document counts a term once
     keep = (df >= min_df) & (df <= max_df * n_docs)
-    if max_features is not None and keep.sum() > max_features:
+    names = list(first_seen)
+    if not keep.all():
+        names = [names[i] for i in np.flatnonzero(keep)]
+    names.sort()  # columns in sorted order, as scikit-learn numbers them
+    ordered = np.fromiter(map(first_seen.__getitem__, names), dtype=np.int64, count=len(names))
+    if max_features is not None and len(ordered) > max_features:
         # scikit-learn sums the counts in float32 and argsorts them: the same array, the same
         # order among equally frequent terms.
-        totals = np.bincount(cols, weights=tf_counts, minlength=len(df)).astype(np.float32)
-        top = np.flatnonzero(keep)[(-totals[keep]).argsort()[:max_features]]
-        keep = np.zeros(len(df), dtype=bool)
-        keep[top] = True
-    if not keep.all():
-        entries = keep[cols]
-        renumber = np.cumsum(keep) - 1
-        cols, tf_counts = renumber[cols[entries]], tf_counts[entries]
-        rows = np.concatenate([[0], np.cumsum(entries)])[rows]
-        vocabulary = {t: int(renumber[i]) for t, i in vocabulary.items() if keep[i]}
-        df = df[keep]
-    if not vocabulary:  # only punctuation, bare numbers, function words, or all limited out
+        totals = np.bincount(seen, weights=tallies, minlength=len(df))[ordered].astype(np.float32)
+        top = np.sort((-totals).argsort()[:max_features])
+        ordered, names = ordered[top], [names[i] for i in top]
+    if not names:  # only punctuation, bare numbers, function words, or all limited out
         return sparse.csr_matrix((n_docs, 0)), {}, np.zeros(0)
-    idf = np.log((n_docs + 1) / (df.astype(float) + 1.0)) + 1.0
-    tf = np.log(tf_counts) + 1.0
-    matrix = sparse.csr_matrix((tf * idf[cols], cols, rows), shape=(n_docs, len(vocabulary)))
+    column = np.full(len(first_seen), -1, dtype=np.int64)
+    column[ordered] = np.arange(len(ordered))
+    row_of = np.repeat(np.arange(n_docs), lengths)
+    entries = column[seen] >= 0
+    seen, tallies, row_of = seen[entries], tallies[entries], row_of[entries]
+    order = np.lexsort((seen, row_of))
+    cols = column[seen[order]]
+    rows = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n_docs))])
+    idf = np.log((n_docs + 1) / (df[ordered].astype(float) + 1.0)) + 1.0
+    tf = np.log(tallies[order].astype(float)) + 1.0
+    matrix = sparse.csr_matrix((tf * idf[cols], cols, rows), shape=(n_docs, len(ordered)))
+    vocabulary = dict(zip(names, count()))
     return l2_rows(matrix), vocabulary, idf
 
 

@@ -20,9 +20,10 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.svm import LinearSVC
 
 from docclass.classifiers import linear
-from docclass.classifiers.embedding.cotrain import batch_tfidf
+from docclass.classifiers.embedding.cotrain import _words_and_pairs, batch_tfidf
 from docclass.classifiers.linear import fit_least_squares, fit_logistic, fit_svm
 from docclass.classifiers.local.supervised import stratified_folds
+from docclass.classifiers.tfidf import fit_tfidf
 from tests.paths import EVAL, ROOT, SHARED
 
 ARXIV = SHARED / "eval" / "topics-dev" / "arxiv-areas"
@@ -64,6 +65,30 @@ def test_batch_tfidf_is_scikit_learns(arxiv: tuple[list[str], np.ndarray], max_f
     if max_features == 500:
         assert ours.shape[1] == 500  # the limit applied: the same 500 terms, below
     assert abs(ours - reference).max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("min_df", "max_df", "max_features"), [(2, 0.9, 500), (1, 0.5, None), (3, 1.0, None)]
+)
+def test_tfidf_limits_keep_scikit_learns_terms_columns_and_idf(
+    arxiv: tuple[list[str], np.ndarray], min_df: int, max_df: float, max_features: int | None
+):
+    """The limits are applied before the terms are numbered: the same terms must keep the
+    same columns (sorted) and IDF as when scikit-learn filters its full vocabulary."""
+    texts, _ = arxiv
+    matrix, vocabulary, idf = fit_tfidf(
+        texts, _words_and_pairs, min_df=min_df, max_df=max_df, max_features=max_features
+    )
+    reference = TfidfVectorizer(
+        ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, max_df=max_df,
+        max_features=max_features, token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
+    )  # fmt: skip
+    expected = reference.fit_transform(texts)
+    assert len(vocabulary) < len(fit_tfidf(texts, _words_and_pairs)[1])  # the limits bit
+    assert vocabulary == reference.vocabulary_
+    assert list(vocabulary) == sorted(vocabulary)
+    assert np.abs(idf - reference.idf_).max() < 1e-12
+    assert abs(matrix - expected).max() < 1e-12
 
 
 def test_batch_tfidf_without_words_has_no_columns():
