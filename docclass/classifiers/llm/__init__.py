@@ -1,6 +1,6 @@
 """The LLM classifier (OpenAI chat completions) and the local-first cascade.
 
-Design points, each a contract tested in ``tests/integration/test_llm_classifier.py``:
+Design points, each a contract tested in ``tests/integration/llm/``:
 
 * Text is redacted (:func:`docclass.redaction.redact`) before it is put in a prompt, and the
   exact messages sent are checked again, so no detector-found PII leaves the process.

@@ -69,6 +69,9 @@ SELF_TRAIN_C = SVM_C  # the examples' SVM's: the least-squares model was compare
 # the fit holds an n × n matrix (docclass.classifiers.linear), and an analyst's
 # re-score may cover a job of 10,000 documents. Jobs' own batch passes stay below it.
 SELF_TRAIN_ROWS = 2000
+# How a rationale says why the batch pass moved an answer (after "chosen over <category>").
+BY_MODEL = "by a model of this job's own most confident answers"
+BY_CENTRING = "as it leans to this category more than the rest of this job does"
 
 
 def _head(text: str) -> str:
@@ -256,11 +259,14 @@ class LocalClassifier:
         centre = np.median(read.logits, axis=0)
         centre[self._zero.catch_all] = 0.0
         prior = softmax(read.logits - centre)
+        alone = softmax(read.logits)  # each document's answer on its own, as classify gives it
         sup = self._supervised
         sup_docs: list[_Doc] = []
         if sup is not None:
             sup_docs = [sup.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
-            prior = blend(self._names, sup, prior, sup.proba(sup_docs))
+            sup_probs = sup.proba(sup_docs)
+            prior = blend(self._names, sup, prior, sup_probs)
+            alone = blend(self._names, sup, alone, sup_probs)
         probs = prior
         if len(texts) >= SELF_TRAIN_MIN and read.vectors is not None:
             probs = co_train(heads, read.vectors, prior, shares=SELF_TRAIN_SHARES)
@@ -268,8 +274,16 @@ class LocalClassifier:
             x, x_examples, y_examples = self._batch_features(counts, sup)
             for share in SELF_TRAIN_SHARES:
                 probs = self._self_train(x, prior, probs, share, x_examples, y_examples)
+        how = BY_MODEL if len(texts) >= SELF_TRAIN_MIN else BY_CENTRING
+        best, first = probs.argmax(axis=1), alone.argmax(axis=1)
+        notes = [
+            None if b == f else f"chosen over {self._names[f]} {how}"
+            for b, f in zip(best, first, strict=True)
+        ]
         stage = "batch"
-        return self._results(probs, heads, structures, read, docs, sup, sup_docs, detectors, stage)
+        return self._results(
+            probs, heads, structures, read, docs, sup, sup_docs, detectors, stage, notes
+        )
 
     def _batch_features(
         self, counts: Sequence[Counter[str]], sup: _Supervised | None
@@ -340,9 +354,11 @@ class LocalClassifier:
         sup_docs: Sequence[_Doc],
         detectors: Sequence[Sequence[DetectorResult]],
         stage: str,
+        notes: Sequence[str | None] | None = None,
     ) -> list[Classification]:
         """The answers, with calibrated scores (see .calibration), one product for the nearest
-        examples of all, then each one's rationale and meta."""
+        examples of all, then each one's rationale and meta. ``notes``: a batch's word on
+        each answer it changed (see ``rationale``'s ``batch_note``)."""
         gaps = calibration.log_gaps(probs)
         shown = calibration.calibrated(probs, self.reader, stage, gaps)
         nearest = sup.nearest(sup_docs) if sup is not None and sup_docs else None
@@ -351,6 +367,7 @@ class LocalClassifier:
                 int(np.argmax(probs[i])), shown[i], float(gaps[i]), heads[i], structures[i],
                 read, i, docs[i], sup, sup_docs[i] if sup_docs else None,
                 None if nearest is None else int(nearest[i]), detectors[i], stage,
+                None if notes is None else notes[i],
             )
             for i in range(len(heads))
         ]  # fmt: skip
@@ -370,6 +387,7 @@ class LocalClassifier:
         nearest: int | None,
         detectors: Sequence[DetectorResult],
         stage: str,
+        batch_note: str | None = None,
     ) -> Classification:
         """One answer (``probs``: its calibrated scores), its rationale and meta."""
         category = self._names[best]
@@ -382,7 +400,7 @@ class LocalClassifier:
             meaning = self._closest(read.sims[row])
         why = rationale(
             category, terms, read.ev.keyword_hits[row][best], cue, head, detectors, sup, nearest,
-            meaning=meaning, fits_none=bool(read.fits_none[row]),
+            meaning=meaning, fits_none=bool(read.fits_none[row]), batch_note=batch_note,
         )  # fmt: skip
         return Classification(
             final_category=category,

@@ -51,13 +51,16 @@ def rationale(
     *,
     meaning: list[tuple[str, float]] | None = None,
     fits_none: bool = False,
+    batch_note: str | None = None,
 ) -> str:
     """One line: matched terms, a layout cue, amounts, email addresses, the nearest example.
 
     ``meaning`` (the meaning reader's two closest categories and their cosines) comes first
     where given: it is what decided; ``fits_none`` says no category was close.
+    ``batch_note``: why a job's batch pass chose another category than this document alone
+    pointed to; said first, or the evidence below would seem to argue for that one.
     """
-    parts = []
+    parts = [] if batch_note is None else [batch_note]
     if fits_none:
         parts.append("close to none of the categories")
     if meaning:

@@ -130,3 +130,37 @@ def test_a_stored_layout_of_another_version_or_shape_is_measured_again() -> None
     assert unpack_layout(packed[:-8]) is None  # a measurement fewer (an older release)
     other = struct.pack("<I", LAYOUT_VERSION + 1) + packed[4:]
     assert unpack_layout(other) is None
+
+
+def _complaints(n_per_category: int) -> tuple[list[str], object]:
+    from tests.paths import SHARED
+
+    folder = SHARED / "eval" / "topics-dev" / "consumer-complaints"
+    paths = [p for c in sorted(folder.iterdir()) if c.is_dir() for p in sorted(c.glob("*.txt"))]
+    per: dict[str, list[str]] = {}
+    for p in paths:
+        if len(per.setdefault(p.parent.name, [])) < n_per_category:
+            per[p.parent.name].append(p.read_text("utf-8"))
+    return [t for texts in per.values() for t in texts], load_taxonomy(folder / "taxonomy.toml")
+
+
+def test_an_answer_the_batch_moved_says_what_it_was_and_why() -> None:
+    """Without it a moved answer's rationale argues for the other category ("closest in
+    meaning to debt_collection" on a money_transfer answer)."""
+    for n_per_category, how in ((7, classifier.BY_CENTRING), (15, classifier.BY_MODEL)):
+        texts, taxonomy = _complaints(n_per_category)
+        clf = LocalClassifier(taxonomy)
+        assert clf.reader == "meaning"
+        assert len(texts) >= CENTRE_MIN
+        assert (how == classifier.BY_MODEL) == (len(texts) >= SELF_TRAIN_MIN)
+        single = [clf.classify(t) for t in texts]
+        batch = clf.classify_batch(texts)
+        moved = 0
+        for one, answer in zip(single, batch, strict=True):
+            note = f"{answer.final_category}: chosen over {one.final_category} {how};"
+            if one.final_category == answer.final_category:
+                assert "chosen over" not in answer.rationale, answer.rationale
+            else:
+                moved += 1
+                assert answer.rationale.startswith(note), answer.rationale
+        assert moved, "no answer moved: the batch pass did nothing to check"
