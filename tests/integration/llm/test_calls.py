@@ -139,19 +139,17 @@ def test_timeout_gives_up(server: FakeOpenAI, tmp_path: Path) -> None:
     assert time.monotonic() - started < 1.5
 
 
-def test_malformed_json_is_retried_then_refused(server: FakeOpenAI, tmp_path: Path) -> None:
-    server.script("malformed", "ok")
+@pytest.mark.parametrize(
+    ("behaviour", "error"),
+    [("malformed", "malformed answer: not JSON"), ("garbage", "malformed response")],
+    ids=["answer-not-json", "body-not-a-completion"],
+)
+def test_a_malformed_reply_is_retried_then_refused(
+    server: FakeOpenAI, tmp_path: Path, behaviour: str, error: str
+) -> None:
+    server.script(behaviour, "ok")
     with classifier(server, tmp_path) as clf:
         assert run(clf, EMAIL_TEXT).meta["attempts"] == 2
-        server.script("malformed", "malformed", "malformed")
-        with pytest.raises(LLMError, match="gave up after 3 attempts: malformed answer: not JSON"):
-            run(clf, EMAIL_TEXT)
-
-
-def test_a_body_that_is_not_a_completion_is_retried(server: FakeOpenAI, tmp_path: Path) -> None:
-    server.script("garbage", "ok")
-    with classifier(server, tmp_path) as clf:
-        assert run(clf, EMAIL_TEXT).meta["attempts"] == 2
-        server.script("garbage", "garbage", "garbage")
-        with pytest.raises(LLMError, match="gave up after 3 attempts: malformed response"):
+        server.script(behaviour, behaviour, behaviour)
+        with pytest.raises(LLMError, match=f"gave up after 3 attempts: {error}"):
             run(clf, EMAIL_TEXT)
