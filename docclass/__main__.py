@@ -7,8 +7,9 @@ from docclass.cli import main
 def run() -> int:
     code = main()
     # The process ends now, its store closed and its output written: the interpreter's last
-    # full collection would walk every imported module's objects for nothing (0.15 s of a
-    # 3.5 s ``classify`` of 1,140 files, bench/throughput.py). Frozen objects are skipped.
+    # full collection would walk every imported module's objects for nothing. Frozen objects
+    # are skipped: after a ``classify`` of bench/throughput.py's 1,140 files the exit took
+    # 0.16 s past the atexit handlers, 0.02 s frozen.
     gc.freeze()
     return code
 
