@@ -1,8 +1,9 @@
 """How long an analyst's re-score takes, end to end, as the app's button runs it.
 
-Builds a text job in a temporary data directory (the 897 texts of ``../shared/eval``'s
-doctype-dev and topics-dev under the default taxonomy, or one topics set under its own
-taxonomy with ``--set``), corrects ``--corrections`` of its documents, then times
+Builds a job in a temporary data directory (the 897 texts of ``../shared/eval``'s
+doctype-dev and topics-dev under the default taxonomy; with ``--set``, one topics set under
+its own taxonomy, or ``doctypes``: the 397 files of both type sets, whose heads are longer),
+corrects ``--corrections`` of its documents, then times
 ``Service.rescore`` ``--repeats`` times: the store's reads and writes and the batch pass in a
 reader process, with its transfer. Prints each run, the median and fastest per 1,000
 documents, and the median of each part. Prints numbers, asserts nothing.
@@ -28,17 +29,26 @@ EVAL = ROOT.parent / "shared" / "eval"
 
 
 def _files(name: str | None) -> tuple[list[Path], str | None]:
-    """The job's texts, and the taxonomy TOML they are classified under (None: default)."""
+    """The job's files, and the taxonomy TOML they are classified under (None: default)."""
     if name is None:
         texts = sorted((EVAL / "doctype-dev").glob("*/*.txt"))
         return texts + sorted((EVAL / "topics-dev").glob("*/*/*.txt")), None
+    if name == "doctypes":  # real PDF, Word and text files, whose heads are full length
+        return sorted(
+            p for s in ("doctype-dev", "doctype-dev2") for p in (EVAL / s).glob("*/*.*")
+        ), None
     folder = EVAL / "topics-dev" / name
     return sorted(folder.glob("*/*.txt")), (folder / "taxonomy.toml").read_text("utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", default=None, help="a topics-dev set, under its own taxonomy")
+    parser.add_argument(
+        "--set",
+        default=None,
+        help="a topics-dev set, under its own taxonomy; or doctypes: doctype-dev and "
+        "doctype-dev2's 397 files (PDF, Word, text) under the default taxonomy",
+    )
     parser.add_argument("--corrections", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
@@ -70,7 +80,7 @@ def main() -> None:
     try:
         taxonomy = None if toml is None else parse_taxonomy(toml, name=args.set)
         job = service.submit([Upload(f.name, f) for f in files], taxonomy=taxonomy)
-        print(f"job of {len(files)} texts: {service.wait_job(job, timeout=900)}")
+        print(f"job of {len(files)} files: {service.wait_job(job, timeout=900)}")
         docs = service.get_job(job).documents
         names = service.job_taxonomy(job).names
         for doc in docs[: args.corrections]:  # a category other than the answer
