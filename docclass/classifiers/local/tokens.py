@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 
 import numpy as np
 from scipy import sparse
@@ -96,22 +96,34 @@ class _Vectorizer:
 
     def one(self, text: str, counts: Mapping[str, int] | None = None) -> _Doc:
         """``counts``: ``Counter(analyze(text))`` when the caller has it (a batch counts
-        each head once for all of its vectorizers)."""
-        cols: list[int] = []
-        tf: list[float] = []
-        oov = 0.0
-        for term, n in (Counter(analyze(text)) if counts is None else counts).items():
-            weight = 1.0 + math.log(n)
-            index = self.vocabulary.get(term)
-            if index is None:
-                oov += (weight * self.oov_idf) ** 2
-            else:
-                cols.append(index)
-                tf.append(weight)
-        cols_a = np.asarray(cols, dtype=np.int64)
-        data = np.asarray(tf) * self.idf[cols_a]
-        norm = math.sqrt(float(data @ data) + oov) or 1.0
-        return _Doc(cols_a, data / norm)
+        each head once for all of its vectorizers).
+
+        Terms are looked up and weighed in C loops and numpy, in the counts' order: a third
+        faster than a Python loop per term (every document's classify and batch pass runs
+        this), with the same bits: the weights come from math.log and the out-of-vocabulary
+        squares are summed in order.
+        """
+        counts = Counter(analyze(text)) if counts is None else counts
+        k = len(counts)
+        index = np.fromiter(map(self.vocabulary.get, counts, repeat(-1, k)), np.int64, k)
+        weight = _sublinear(np.fromiter(counts.values(), np.int64, k))
+        known = index >= 0
+        oov = np.cumsum((weight[~known] * self.oov_idf) ** 2)  # in order, as a loop adds
+        cols = index[known]
+        data = weight[known] * self.idf[cols]
+        norm = math.sqrt(float(data @ data) + (float(oov[-1]) if len(oov) else 0.0)) or 1.0
+        return _Doc(cols, data / norm)
+
+
+# 1 + ln(count), the sublinear term frequency, for the counts a head has: math.log's values
+# looked up (numpy's own log may differ in the last bit).
+_SUBLINEAR = np.array([0.0, *(1.0 + math.log(n) for n in range(1, 4096))])
+
+
+def _sublinear(counts: np.ndarray) -> np.ndarray:
+    if len(counts) and counts.max() < len(_SUBLINEAR):
+        return _SUBLINEAR[counts]
+    return np.array([1.0 + math.log(n) for n in counts.tolist()], dtype=float)
 
 
 def _fit_tfidf(docs: Sequence[str]) -> tuple[sparse.csr_matrix, dict[str, int], np.ndarray]:
