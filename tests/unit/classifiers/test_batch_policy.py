@@ -12,7 +12,7 @@ from docclass.classifiers.local.layout import (
     unpack_layout,
 )
 from docclass.jobs import finish
-from docclass.taxonomy import load_taxonomy
+from docclass.taxonomy import Taxonomy, load_taxonomy
 
 TEXTS = [
     "Invoice number 1042. Bill to: ACME Ltd. Amount due 1,200.00 EUR by 30 June.",
@@ -132,16 +132,17 @@ def test_a_stored_layout_of_another_version_or_shape_is_measured_again() -> None
     assert unpack_layout(other) is None
 
 
-def _complaints(n_per_category: int) -> tuple[list[str], object]:
+def _complaints(n_per_category: int) -> tuple[list[str], Taxonomy]:
+    """The first complaints of each product, and their taxonomy."""
     from tests.paths import SHARED
 
     folder = SHARED / "eval" / "topics-dev" / "consumer-complaints"
-    paths = [p for c in sorted(folder.iterdir()) if c.is_dir() for p in sorted(c.glob("*.txt"))]
-    per: dict[str, list[str]] = {}
-    for p in paths:
-        if len(per.setdefault(p.parent.name, [])) < n_per_category:
-            per[p.parent.name].append(p.read_text("utf-8"))
-    return [t for texts in per.values() for t in texts], load_taxonomy(folder / "taxonomy.toml")
+    texts = [
+        p.read_text("utf-8")
+        for category in sorted(c for c in folder.iterdir() if c.is_dir())
+        for p in sorted(category.glob("*.txt"))[:n_per_category]
+    ]
+    return texts, load_taxonomy(folder / "taxonomy.toml")
 
 
 def test_an_answer_the_batch_moved_says_what_it_was_and_why() -> None:
