@@ -62,12 +62,13 @@ def _dev2_sources() -> dict[str, str]:
 def _code_digest() -> str:
     """The readers' and the head builder's source: a cached text is theirs, or stale (an
     edit elsewhere in the classifier, the usual one while tuning, keeps the cache)."""
-    from docclass.classifiers.local import classifier_input
+    from docclass.classifiers.local.classifier import HEAD_CHARS, classifier_input
 
     digest = hashlib.sha256()
     for source in sorted((ROOT / "docclass" / "extraction").glob("*.py")):
         digest.update(source.read_bytes())
-    digest.update(inspect.getsource(classifier_input).encode())
+    # The head builder cuts at HEAD_CHARS, a constant outside its own source.
+    digest.update(f"{inspect.getsource(classifier_input)}{HEAD_CHARS}".encode())
     return digest.hexdigest()[:16]
 
 

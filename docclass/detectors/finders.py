@@ -70,11 +70,14 @@ _SSN_LABEL = BoundedPattern(
     r"|soc\.? {0,2}sec\.?)\.? {0,3}(?:no\.?|number|#)? {0,3}[:#=.-]? {0,3}\Z",
     re.IGNORECASE,
 )
-_CURRENCY_CODES = r"(?:USD|EUR|GBP|RM|MYR|SGD|AUD|CAD|CHF|JPY|INR)"
+# Currency codes an amount may follow (the money detector's, and the classifier's layout's).
+CURRENCY_CODES = ("USD", "EUR", "GBP", "RM", "MYR", "SGD", "AUD", "CAD", "CHF", "JPY", "INR")
+_CURRENCY_CODES = f"(?:{'|'.join(CURRENCY_CODES)})"
+_CODE_INITIALS = "".join(dict.fromkeys(c[0] for c in CURRENCY_CODES))  # where a code can start
 # Amounts never restart inside a number (the lookbehinds) and never give digits back
 # (possessive ``{0,12}+``): a 200 KB run of "1,000,000,…" is one linear scan.
 _MONEY = BoundedPattern(
-    r"(?=[$€£¥UEGRMSACJI\d])"
+    rf"(?=[$€£¥{_CODE_INITIALS}\d])"
     rf"(?:(?:[$€£¥]|\b{_CURRENCY_CODES}(?![A-Za-z]))\s?-?\d{{1,3}}(?:[,.\s]\d{{3}}){{0,12}}+"
     r"(?:[.,]\d{2})?"
     r"|(?<![\d,.])\b\d{1,3}(?:,\d{3}){0,12}+(?:\.\d{2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b)",

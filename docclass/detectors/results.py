@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 MAX_EXAMPLES = 3
@@ -30,13 +29,3 @@ class DetectorResult:
             "examples": list(self.examples),
             "spans": [list(s) for s in self.spans],
         }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> DetectorResult:
-        spans = [tuple(s) for s in data.get("spans", [])]  # type: ignore[union-attr]
-        return cls(
-            name=str(data["name"]),
-            count=int(data["count"]),  # type: ignore[arg-type]
-            examples=list(data.get("examples", [])),  # type: ignore[arg-type]
-            spans=spans,  # type: ignore[arg-type]
-        )

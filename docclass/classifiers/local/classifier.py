@@ -189,14 +189,21 @@ class LocalClassifier:
         head = _head(text)
         s = structure(head)
         read, docs = self._read([head], [s])
-        probs = softmax(read.logits)
         sup = self._supervised  # one read: refit may swap it meanwhile
-        sup_docs: list[_Doc] = []
-        if sup is not None:
-            sup_docs = [sup.vectorizer.one(head)]
-            probs = blend(self._names, sup, probs, sup.proba(sup_docs))
+        sup_docs = [] if sup is None else [sup.vectorizer.one(head)]
+        probs = self._scores(read.logits, sup, None if sup is None else sup.proba(sup_docs))
         found = [detectors]
         return self._results(probs, [head], [s], read, docs, sup, sup_docs, found, "single")[0]
+
+    def _scores(
+        self, logits: np.ndarray, sup: _Supervised | None, sup_probs: np.ndarray | None
+    ) -> np.ndarray:
+        """The readers' scores, blended with the examples' model where there is one: one
+        document's answer (``classify``), and a batch's starting point (centred logits)."""
+        probs = softmax(logits)
+        if sup is None or sup_probs is None:
+            return probs
+        return blend(self._names, sup, probs, sup_probs)
 
     def _read(
         self,
@@ -258,15 +265,14 @@ class LocalClassifier:
         read, docs = self._read(heads, structures, counts)
         centre = np.median(read.logits, axis=0)
         centre[self._zero.catch_all] = 0.0
-        prior = softmax(read.logits - centre)
-        alone = softmax(read.logits)  # each document's answer on its own, as classify gives it
         sup = self._supervised
         sup_docs: list[_Doc] = []
+        sup_probs = None
         if sup is not None:
             sup_docs = [sup.vectorizer.one(h, c) for h, c in zip(heads, counts, strict=True)]
             sup_probs = sup.proba(sup_docs)
-            prior = blend(self._names, sup, prior, sup_probs)
-            alone = blend(self._names, sup, alone, sup_probs)
+        prior = self._scores(read.logits - centre, sup, sup_probs)
+        alone = self._scores(read.logits, sup, sup_probs)  # each answer as classify gives it
         probs = prior
         if len(texts) >= SELF_TRAIN_MIN and read.vectors is not None:
             probs = co_train(heads, read.vectors, prior, shares=SELF_TRAIN_SHARES)

@@ -16,6 +16,7 @@ import struct
 
 from docclass.classifiers.local.tokens import _TOKEN
 from docclass.detectors import detect_emails
+from docclass.detectors.finders import CURRENCY_CODES
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}"
 _DATE = re.compile(
@@ -28,11 +29,10 @@ _DATE = re.compile(
 # regex engine scans for where a match can start instead of trying every position: the
 # same matches as r"[$€£¥₹]\s?\d|\b(?:USD|…)\s?\d" and r"(?<![\d.,/:-])\d{1,3}…" in a
 # fifth and under a third of the time. Every head's layout and every rationale runs both.
-_CURRENCY_CODES = ("USD", "EUR", "GBP", "RM", "MYR", "SGD", "AUD", "CAD", "CHF", "JPY", "INR")
 _CURRENCY = re.compile(
     "|".join(
         [*(rf"{re.escape(sign)}\s?\d" for sign in "$€£¥₹")]
-        + [rf"{c[0]}(?<!\w{c[0]}){c[1:]}\s?\d" for c in _CURRENCY_CODES]
+        + [rf"{c[0]}(?<!\w{c[0]}){c[1:]}\s?\d" for c in CURRENCY_CODES]
     )
 )
 _AMOUNT = re.compile(r"\d(?<![\d.,/:-]\d)\d{0,2}(?:[,.' ]\d{3})*[.,]\d{2}(?![\d.,/:-]|\s?%)")

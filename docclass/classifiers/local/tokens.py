@@ -98,10 +98,10 @@ class _Vectorizer:
         """``counts``: ``Counter(analyze(text))`` when the caller has it (a batch counts
         each head once for all of its vectorizers).
 
-        Terms are looked up and weighed in C loops and numpy, in the counts' order: a third
-        faster than a Python loop per term (every document's classify and batch pass runs
-        this), with the same bits: the weights come from math.log and the out-of-vocabulary
-        squares are summed in order.
+        Terms are looked up and weighed in C loops and numpy, in the counts' order, rather
+        than by a Python loop per term (every document's classify and batch pass runs this),
+        with the same bits: the weights come from math.log and the out-of-vocabulary squares
+        are summed in order.
         """
         counts = Counter(analyze(text)) if counts is None else counts
         k = len(counts)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import re
 
-from docclass.classifiers.local.layout import _AMOUNT, _CURRENCY, _CURRENCY_CODES
+from docclass.classifiers.local.layout import _AMOUNT, _CURRENCY
+from docclass.detectors.finders import CURRENCY_CODES
 from tests.paths import EVAL
 
-PLAIN_CURRENCY = re.compile(rf"[$€£¥₹]\s?\d|\b(?:{'|'.join(_CURRENCY_CODES)})\s?\d")
+PLAIN_CURRENCY = re.compile(rf"[$€£¥₹]\s?\d|\b(?:{'|'.join(CURRENCY_CODES)})\s?\d")
 PLAIN_AMOUNT = re.compile(r"(?<![\d.,/:-])\d{1,3}(?:[,.' ]\d{3})*[.,]\d{2}(?![\d.,/:-]|\s?%)")
 
 
