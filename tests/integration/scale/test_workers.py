@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
+from docclass.statuses import ACTIVE_JOB
 from docclass.store import jobs, queue
 from docclass.store.db import Database
 from docclass.store.tables import Document
@@ -28,13 +29,14 @@ CATEGORIES = ("contract", "email", "news_article", "receipt", "resume")
 COPIES = 2  # each text twice, the copies different: 120 documents, no duplicate reads
 
 
-def uploads() -> list[Upload]:
+def uploads(attempt: int) -> list[Upload]:
     out = []
     for category in CATEGORIES:
         for path in eval_texts(category, 12):
             text = path.read_bytes()
             for k in range(COPIES):
-                out.append(Upload(f"{category}-{k}-{path.name}", text + f"\n\nref {k}\n".encode()))
+                tail = f"\n\nref {attempt} {k}\n".encode()
+                out.append(Upload(f"{category}-{k}-{path.name}", text + tail))
     return out
 
 
@@ -103,6 +105,28 @@ def warm_up(service: Service, pids: list[int], deadline: float) -> None:
         assert service.wait_job(service.submit(batch), timeout=60) == "completed"
 
 
+def kill_mid_job(
+    service: Service, victim: subprocess.Popen[bytes], victim_id: str, deadline: float
+) -> str:
+    """SIGKILL the victim once it has saved some of a job's documents and holds others; the
+    job's id. A job the other workers finish before the victim is caught mid-way (it polls
+    late on a busy machine) is followed by a fresh one rather than waited on to the deadline."""
+    for attempt in range(20):
+        job_id = service.submit(uploads(attempt))
+        while time.monotonic() < deadline:
+            assert victim.poll() is None, f"the victim exited on its own ({victim.returncode})"
+            statuses = {d.status for d in rows(service.db, job_id).values() if d.owner == victim_id}
+            if {"completed", "processing"} <= statuses:
+                os.killpg(victim.pid, signal.SIGKILL)
+                victim.wait()
+                return job_id
+            job = jobs.get_job(db=service.db, job_id=job_id, include_documents=False)
+            if job is not None and job.status not in ACTIVE_JOB:
+                break
+            time.sleep(0.02)
+    raise AssertionError("the victim was never caught holding a job's documents")
+
+
 def stop_cleanly(proc: subprocess.Popen[bytes], log: Path) -> int:
     """Ctrl-C; if the worker has not exited a minute later, its threads' stacks (SIGUSR1)
     go into the failure message."""
@@ -129,19 +153,8 @@ def test_a_worker_killed_mid_job_leaves_every_document_finished_once(
         victim, *survivors = workers
         victim_id = worker_id(service.db, victim.pid, deadline)
         warm_up(service, [p.pid for p in workers], deadline)
-        job_id = service.submit(uploads())
+        job_id = kill_mid_job(service, victim, victim_id, deadline)
         total = COPIES * 12 * len(CATEGORIES)
-
-        # Kill the victim once it has saved some documents and holds others.
-        while True:
-            assert time.monotonic() < deadline, "the victim never held a document"
-            mine = [d for d in rows(service.db, job_id).values() if d.owner == victim_id]
-            statuses = {d.status for d in mine}
-            if {"completed", "processing"} <= statuses:
-                break
-            time.sleep(0.02)
-        os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait()
 
         before = rows(service.db, job_id)
         done_before = {k for k, d in before.items() if d.status == "completed"}
