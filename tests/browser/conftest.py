@@ -173,12 +173,16 @@ def page(browser: object) -> Iterator[object]:
 
 
 def settle(page: object) -> None:
-    """Wait until the app is idle: no script or fragment running, no stale element left."""
+    """Wait until the app is idle: no script or fragment running, no stale element left, and
+    no placeholder of an element whose code is still loading (``stSkeleton``: widgets are
+    fetched lazily, and a first visit can show their grey placeholders a moment longer)."""
     from playwright import sync_api as playwright_api
 
     app = page.get_by_test_id("stApp")  # type: ignore[attr-defined]
     playwright_api.expect(app).to_have_attribute("data-test-script-state", "notRunning")
     playwright_api.expect(page.locator("[data-stale='true']")).to_have_count(0)  # type: ignore[attr-defined]
+    placeholders = page.locator("[data-testid^='stSkeleton'], [data-testid='stAppSkeleton']")  # type: ignore[attr-defined]
+    playwright_api.expect(placeholders).to_have_count(0)
 
 
 def select_row(page: object, table_key: str, row: int) -> None:
