@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from docclass.jobs.service import Service
@@ -105,21 +107,45 @@ def warm_up(service: Service, pids: list[int], deadline: float) -> None:
         assert service.wait_job(service.submit(batch), timeout=60) == "completed"
 
 
+def frozen_holds(db: Database, job_id: str, victim_id: str) -> bool:
+    """With the victim stopped (SIGSTOP): whether it has saved some of the job's documents and
+    still holds others. The rows are locked to read them: a write the victim had already sent
+    is waited for, and one it had not finished (the lock times out) dies with it, leaving its
+    documents held."""
+    query = (
+        select(Document.status)
+        .where(Document.job_id == job_id, Document.owner == victim_id)
+        .with_for_update()
+    )
+    with db.write() as s:
+        s.execute(text("SET LOCAL lock_timeout = '500ms'"))
+        try:
+            statuses = set(s.exec(query).all())
+        except OperationalError:  # LockNotAvailable: a write of its documents in flight
+            s.rollback()
+            return True
+    return {"completed", "processing"} <= statuses
+
+
 def kill_mid_job(
     service: Service, victim: subprocess.Popen[bytes], victim_id: str, deadline: float
 ) -> str:
     """SIGKILL the victim once it has saved some of a job's documents and holds others; the
-    job's id. A job the other workers finish before the victim is caught mid-way (it polls
-    late on a busy machine) is followed by a fresh one rather than waited on to the deadline."""
+    job's id. It is frozen first and looked at again, as it could otherwise save what it
+    held between a look and the kill. A job the other workers finish before the victim is
+    caught mid-way (it polls late on a busy machine) is followed by a fresh one."""
     for attempt in range(20):
         job_id = service.submit(uploads(attempt))
         while time.monotonic() < deadline:
             assert victim.poll() is None, f"the victim exited on its own ({victim.returncode})"
             statuses = {d.status for d in rows(service.db, job_id).values() if d.owner == victim_id}
             if {"completed", "processing"} <= statuses:
-                os.killpg(victim.pid, signal.SIGKILL)
-                victim.wait()
-                return job_id
+                os.killpg(victim.pid, signal.SIGSTOP)
+                if frozen_holds(service.db, job_id, victim_id):
+                    os.killpg(victim.pid, signal.SIGKILL)
+                    victim.wait()
+                    return job_id
+                os.killpg(victim.pid, signal.SIGCONT)
             job = jobs.get_job(db=service.db, job_id=job_id, include_documents=False)
             if job is not None and job.status not in ACTIVE_JOB:
                 break
