@@ -91,13 +91,19 @@ def ece(docs: Sequence[EvalDoc], results: Sequence[Classification], bins: int = 
     return float(total / len(conf))
 
 
-def low_share(docs: Sequence[EvalDoc], results: Sequence[Classification]) -> float:
+def error_share(confidence: np.ndarray, wrong: np.ndarray) -> float:
     """Share of all errors among the 20% least-confident answers (random: 20%)."""
-    order = np.argsort([r.confidence for r in results], kind="stable")
-    wrong = np.array([results[i].final_category != docs[i].label for i in order])
     if not wrong.any():
         return float("nan")
-    return float(wrong[: max(1, round(0.2 * len(order)))].sum() / wrong.sum())
+    order = np.argsort(confidence, kind="stable")
+    return float(wrong[order][: max(1, round(0.2 * len(order)))].sum() / wrong.sum())
+
+
+def low_share(docs: Sequence[EvalDoc], results: Sequence[Classification]) -> float:
+    return error_share(
+        np.array([r.confidence for r in results]),
+        np.array([r.final_category != d.label for d, r in zip(docs, results, strict=True)]),
+    )
 
 
 def below(docs: Sequence[EvalDoc], results: Sequence[Classification], threshold: float) -> str:
@@ -225,15 +231,13 @@ def supervised(docs: Sequence[EvalDoc], results: Sequence[Classification]) -> st
     folds = min(10, int(min(Counter(y.tolist()).values())))
     if folds < 2:
         return "supervised reference: a category has a single document"
-    probs = np.zeros((len(docs), len(np.unique(y))))
     classes = np.unique(y)
+    probs = np.zeros((len(docs), len(classes)))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y):
         model = fit_logistic(x[train], y[train], c=BATCH_C, balanced=True, max_iter=2000)
-        columns = [int(np.flatnonzero(classes == c)[0]) for c in model.classes]
-        probs[np.ix_(test, columns)] = model.predict_proba(x[test])
+        probs[np.ix_(test, np.searchsorted(classes, model.classes))] = model.predict_proba(x[test])
     wrong = classes[probs.argmax(axis=1)] != y
-    order = np.argsort(probs.max(axis=1), kind="stable")
-    low = wrong[order][: max(1, round(0.2 * len(y)))].sum() / max(1, wrong.sum())
+    low = error_share(probs.max(axis=1), wrong)
     view = "TF-IDF and embeddings" if dense is not None else "TF-IDF alone"
     return (
         f"supervised reference ({view}, true labels, {folds}-fold): accuracy "

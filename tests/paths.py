@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("DOCCLASS_SHARED", ROOT.parent / "shared"))
 CORPUS = Path(os.environ.get("DOCCLASS_CORPUS", SHARED / "corpus"))
 EVAL = SHARED / "eval" / "doctype-dev"
+COMPLAINTS = SHARED / "eval" / "topics-dev" / "consumer-complaints"
 
 
 def corpus_manifest() -> list[tuple[str, Path, str]]:
@@ -28,3 +29,13 @@ def corpus_files() -> list[tuple[str, Path]]:
 
 def eval_texts(category: str, n: int) -> list[Path]:
     return sorted((EVAL / category).glob("*.txt"))[:n]
+
+
+def complaint_products() -> list[Path]:
+    """The consumer-complaints set's product folders, in name order."""
+    return sorted(p for p in COMPLAINTS.iterdir() if p.is_dir())
+
+
+def complaint_files(per_category: int) -> list[Path]:
+    """The first ``per_category`` complaints of each product, products in name order."""
+    return [f for d in complaint_products() for f in sorted(d.glob("*.txt"))[:per_category]]

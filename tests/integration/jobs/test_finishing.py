@@ -13,9 +13,7 @@ from docclass.classifiers.local.layout import unpack_layout
 from docclass.jobs.service import Service
 from docclass.jobs.uploads import Upload
 from docclass.taxonomy import load_taxonomy
-from tests.paths import SHARED, eval_texts
-
-COMPLAINTS = SHARED / "eval" / "topics-dev" / "consumer-complaints"
+from tests.paths import COMPLAINTS, complaint_files, complaint_products, eval_texts
 
 FOLDERS = ("contract", "email", "news_article", "receipt", "resume", "scientific_paper")
 
@@ -89,9 +87,8 @@ def test_fast_documents_cost_at_most_two_write_transactions_each(services) -> No
 
 
 def _complaints(n: int) -> list[Upload]:
-    folders = sorted(p for p in COMPLAINTS.iterdir() if p.is_dir())
-    per = -(-n // len(folders))
-    return [Upload(f.name, f) for d in folders for f in sorted(d.iterdir())[:per]][:n]
+    per = -(-n // len(complaint_products()))
+    return [Upload(f.name, f) for f in complaint_files(per)][:n]
 
 
 def test_the_batch_pass_reads_what_each_documents_detectors_counted(services) -> None:

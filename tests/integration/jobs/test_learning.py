@@ -9,18 +9,11 @@ from docclass.jobs.uploads import Upload
 from docclass.store import documents
 from docclass.taxonomy import load_taxonomy
 from tests.harness import make_service
-from tests.paths import SHARED
-
-COMPLAINTS = SHARED / "eval" / "topics-dev" / "consumer-complaints"
-
-
-def complaints(per_category: int) -> list[Path]:
-    folders = sorted(p for p in COMPLAINTS.iterdir() if p.is_dir())
-    return [f for folder in folders for f in sorted(folder.iterdir())[:per_category]]
+from tests.paths import COMPLAINTS, complaint_files
 
 
 def test_suggested_corrections_are_unsure_and_rescoring_learns_from_them(tmp_path: Path) -> None:
-    files = complaints(8)  # 72 real complaints, nine products
+    files = complaint_files(8)  # 72 real complaints, nine products
     truth = {f.name: f.parent.name for f in files}
     service = make_service(tmp_path)
     try:
@@ -63,7 +56,7 @@ def test_suggested_corrections_are_unsure_and_rescoring_learns_from_them(tmp_pat
 
 
 def test_suggestions_name_each_content_once_and_skip_what_a_copy_taught(tmp_path: Path) -> None:
-    files = complaints(4)  # 36 real complaints, each uploaded twice under two names
+    files = complaint_files(4)  # 36 real complaints, each uploaded twice under two names
     uploads = [Upload(f"{copy}-{f.name}", f) for copy in ("a", "b") for f in files]
     service = make_service(tmp_path)
     try:

@@ -107,24 +107,26 @@ def warm_up(service: Service, pids: list[int], deadline: float) -> None:
         assert service.wait_job(service.submit(batch), timeout=60) == "completed"
 
 
-def frozen_holds(db: Database, job_id: str, victim_id: str) -> bool:
-    """With the victim stopped (SIGSTOP): whether it has saved some of the job's documents and
-    still holds others. The rows are locked to read them: a write the victim had already sent
-    is waited for, and one it had not finished (the lock times out) dies with it, leaving its
-    documents held."""
-    query = (
-        select(Document.status)
-        .where(Document.job_id == job_id, Document.owner == victim_id)
-        .with_for_update()
-    )
+# What the victim's documents show mid-job: it has saved some and holds others.
+MID_JOB = frozenset({"completed", "processing"})
+
+
+def victim_statuses(db: Database, job_id: str, victim_id: str, *, locked: bool) -> set[str]:
+    """The statuses of the job's documents the victim holds or saved. ``locked`` (the victim
+    stopped): the rows are read under a lock, so a write the victim had already sent is
+    waited for; one it had not finished (the lock times out) dies with it, and its documents
+    stay held, which this reports as MID_JOB."""
+    query = select(Document.status).where(Document.job_id == job_id, Document.owner == victim_id)
+    if not locked:
+        with db.read() as s:
+            return set(s.exec(query).all())
     with db.write() as s:
         s.execute(text("SET LOCAL lock_timeout = '500ms'"))
         try:
-            statuses = set(s.exec(query).all())
+            return set(s.exec(query.with_for_update()).all())
         except OperationalError:  # LockNotAvailable: a write of its documents in flight
             s.rollback()
-            return True
-    return {"completed", "processing"} <= statuses
+            return set(MID_JOB)
 
 
 def kill_mid_job(
@@ -138,10 +140,9 @@ def kill_mid_job(
         job_id = service.submit(uploads(attempt))
         while time.monotonic() < deadline:
             assert victim.poll() is None, f"the victim exited on its own ({victim.returncode})"
-            statuses = {d.status for d in rows(service.db, job_id).values() if d.owner == victim_id}
-            if {"completed", "processing"} <= statuses:
+            if victim_statuses(service.db, job_id, victim_id, locked=False) >= MID_JOB:
                 os.killpg(victim.pid, signal.SIGSTOP)
-                if frozen_holds(service.db, job_id, victim_id):
+                if victim_statuses(service.db, job_id, victim_id, locked=True) >= MID_JOB:
                     os.killpg(victim.pid, signal.SIGKILL)
                     victim.wait()
                     return job_id

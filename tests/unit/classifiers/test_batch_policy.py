@@ -40,7 +40,7 @@ def test_centring_alone_is_the_meaning_readers_the_lexicon_starts_with_self_trai
     """Between CENTRE_MIN and SELF_TRAIN_MIN only the meaning reader's batch pass acts: the
     lexicon's sparse evidence has medians near zero, and centring them moved answers at
     random."""
-    from tests.paths import SHARED
+    from tests.paths import COMPLAINTS
 
     texts = [f"{t} (copy {i})" for i, t in enumerate((TEXTS * 20)[: CENTRE_MIN + 10])]
     assert CENTRE_MIN <= len(texts) < SELF_TRAIN_MIN
@@ -48,9 +48,7 @@ def test_centring_alone_is_the_meaning_readers_the_lexicon_starts_with_self_trai
     assert lexicon.batch_min == SELF_TRAIN_MIN
     batch = lexicon.classify_batch(texts)
     assert [r.scores for r in batch] == [lexicon.classify(t).scores for t in texts]
-    topics = LocalClassifier(
-        load_taxonomy(SHARED / "eval" / "topics-dev" / "consumer-complaints" / "taxonomy.toml")
-    )
+    topics = LocalClassifier(load_taxonomy(COMPLAINTS / "taxonomy.toml"))
     assert topics.batch_min == CENTRE_MIN
     assert all(r.meta["stage"] == "batch" for r in topics.classify_batch(texts))
 
@@ -134,15 +132,10 @@ def test_a_stored_layout_of_another_version_or_shape_is_measured_again() -> None
 
 def _complaints(n_per_category: int) -> tuple[list[str], Taxonomy]:
     """The first complaints of each product, and their taxonomy."""
-    from tests.paths import SHARED
+    from tests.paths import COMPLAINTS, complaint_files
 
-    folder = SHARED / "eval" / "topics-dev" / "consumer-complaints"
-    texts = [
-        p.read_text("utf-8")
-        for category in sorted(c for c in folder.iterdir() if c.is_dir())
-        for p in sorted(category.glob("*.txt"))[:n_per_category]
-    ]
-    return texts, load_taxonomy(folder / "taxonomy.toml")
+    texts = [p.read_text("utf-8") for p in complaint_files(n_per_category)]
+    return texts, load_taxonomy(COMPLAINTS / "taxonomy.toml")
 
 
 def test_an_answer_the_batch_moved_says_what_it_was_and_why() -> None:

@@ -10,9 +10,7 @@ from docclass.classifiers.local.meaning import FITS_NONE_COSINE
 from docclass.detectors import run_detectors
 from docclass.review import review
 from docclass.taxonomy import load_taxonomy, parse_taxonomy
-from tests.paths import SHARED
-
-COMPLAINTS = SHARED / "eval" / "topics-dev" / "consumer-complaints"
+from tests.paths import COMPLAINTS, complaint_files, complaint_products
 
 HOBBIES = """
 [[category]]
@@ -102,14 +100,8 @@ def test_a_document_close_to_no_category_is_flagged_or_goes_to_the_catch_all() -
 
 
 def real_complaints(n: int) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
-    folders = sorted(p for p in COMPLAINTS.iterdir() if p.is_dir())
-    per = -(-n // len(folders))
-    for folder in folders:
-        for path in sorted(folder.iterdir())[:per]:
-            texts.append(path.read_text("utf-8", "replace"))
-            labels.append(folder.name)
-    return texts[:n], labels[:n]
+    paths = complaint_files(-(-n // len(complaint_products())))[:n]
+    return [p.read_text("utf-8", "replace") for p in paths], [p.parent.name for p in paths]
 
 
 def test_a_batch_of_real_complaints_learns_from_itself_and_repeats_its_answers() -> None:
